@@ -222,7 +222,14 @@ unknown_group(struct nsf_lctx *c, const struct nsf_domain *d,
 		const struct nsf_group *g = i ? &d->backups[i - 1] :
 		    &d->primary;
 
-		if (g->label != NULL) {
+		size_t j;
+
+		for (j = 0; j < nl && g->label; j++) {
+			if (strcmp(labels[j], g->label) == 0) {
+				break;
+			}
+		}
+		if (g->label != NULL && j == nl) {
 			labels[nl++] = g->label;
 		}
 	}
@@ -469,7 +476,8 @@ check_count(struct nsf_lctx *c, const struct nsf_domain *d,
 		snprintf(hint, sizeof(hint), "registry '%s' takes %u to %u "
 		    "nameservers", r->name, r->min_ns, r->max_ns);
 		nsf_lerr(c, at, "nameserver-count", hint, "group '%s' has "
-		    "%zu nameservers", g->label, ns.n);
+		    "%s%zu nameserver%s", g->label, ns.n < r->min_ns ?
+		    "only " : "", ns.n, ns.n == 1 ? "" : "s");
 	}
 	nsf_strv_deinit(&ns);
 }
@@ -485,7 +493,31 @@ backup_node(const struct nsf_ynode *v, size_t i)
 	return b ? b : v;
 }
 
-static void
+/* True when both groups hold the same providers, in any order. */
+static bool
+same_providers(const struct nsf_group *a, const struct nsf_group *b)
+{
+	size_t i, j;
+
+	if (a->nproviders != b->nproviders) {
+		return false;
+	}
+	for (i = 0; i < a->nproviders; i++) {
+		for (j = 0; j < b->nproviders; j++) {
+			if (a->providers[i] == b->providers[j]) {
+				break;
+			}
+		}
+		if (j == b->nproviders) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Returns false when the backup repeats the primary or an earlier
+ * backup: the group checks were made there already. */
+static bool
 check_backup(struct nsf_lctx *c, const struct nsf_domain *d, size_t i,
     const struct nsf_strv *pns, const struct nsf_ynode *at)
 {
@@ -493,20 +525,16 @@ check_backup(struct nsf_lctx *c, const struct nsf_domain *d, size_t i,
 	struct nsf_strv ns;
 	size_t j;
 
-	if (b->label == NULL) {
-		return;
-	}
-	if (strcmp(b->label, d->primary.label) == 0 ||
-	    find_group(d, b->label) == &d->primary) {
+	if (same_providers(b, &d->primary)) {
 		nsf_lerr(c, at, "primary-in-backups", "remove it from "
 		    "backups", "backup '%s' is the primary group", b->label);
-		return;
+		return false;
 	}
 	for (j = 0; j < i; j++) {
-		if (strcmp(d->backups[j].label, b->label) == 0) {
+		if (same_providers(b, &d->backups[j])) {
 			nsf_lerr(c, at, "duplicate-backup", "list each group "
 			    "once", "backup '%s' is listed twice", b->label);
-			return;
+			return false;
 		}
 	}
 	nsf_group_nameservers(&ns, b);
@@ -517,6 +545,7 @@ check_backup(struct nsf_lctx *c, const struct nsf_domain *d, size_t i,
 		    "changes nothing", b->label);
 	}
 	nsf_strv_deinit(&ns);
+	return true;
 }
 
 static void
@@ -539,9 +568,10 @@ check_domain(struct nsf_lctx *c, const struct nsf_domain *d,
 		if (d->backups[i].label == NULL) {
 			continue;
 		}
-		check_backup(c, d, i, &pns, at);
-		check_glue(c, d, &d->backups[i], at);
-		check_count(c, d, &d->backups[i], at);
+		if (check_backup(c, d, i, &pns, at)) {
+			check_glue(c, d, &d->backups[i], at);
+			check_count(c, d, &d->backups[i], at);
+		}
 	}
 	nsf_strv_deinit(&pns);
 	if (d->nbackups == 0 && nsf_ynode_get(v, "backups") == NULL &&

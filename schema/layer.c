@@ -250,11 +250,15 @@ nsf_layer_check(struct nsf_lctx *c, const struct nsf_layer *l,
 	uint64_t recover = (uint64_t)h->recover_after * h->interval_ms;
 
 	if (h->timeout_ms >= h->interval_ms) {
+		char *t = nsf_duration_format(h->timeout_ms);
+		char *i = nsf_duration_format(h->interval_ms);
+
 		nsf_lerr(c, at_key(at, "health", "timeout"), "bad-timeout",
 		    "make the timeout shorter than the interval",
-		    "health timeout (%llums) is not shorter than the interval "
-		    "(%llums)", (unsigned long long)h->timeout_ms,
-		    (unsigned long long)h->interval_ms);
+		    "health timeout %s is not shorter than the interval %s",
+		    t, i);
+		free(t);
+		free(i);
 	}
 	check_slow(c, h, at);
 	if (l->failback.mode == NSF_FAILBACK_AUTO &&

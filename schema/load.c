@@ -237,8 +237,9 @@ read_provider_ns(struct nsf_lctx *c, struct nsf_provider *pr,
 		if (j < pr->nns) {
 			nsf_lerr(c, list->items[i], "duplicate-nameserver",
 			    "list each nameserver once", "nameserver '%s' is "
-			    "listed twice in provider '%s' (first at line %u)",
-			    ns->name, pr->name, pr->ns[j].pos.line);
+			    "listed twice in provider '%s' (first at %s:%u:%u)",
+			    ns->name, pr->name, pr->ns[j].pos.file,
+			    pr->ns[j].pos.line, pr->ns[j].pos.col);
 			continue;
 		}
 		pr->nns++;
@@ -488,9 +489,7 @@ read_registry(struct nsf_lctx *c, struct nsf_registry *r,
 		return;
 	}
 	r->type = (enum nsf_registry_type)t;
-	if (!registry_keys_ok(c, k, v, r->type)) {
-		return;
-	}
+	registry_keys_ok(c, k, v, r->type);
 	if ((x = nsf_ynode_get(v, "server")) != NULL) {
 		read_endpoint(c, &r->server, x, r->type == NSF_REGISTRY_EPP ?
 		    700 : 53, false);
@@ -653,6 +652,40 @@ section_as_map(struct nsf_lctx *c, struct section_pairs *s,
 	return n;
 }
 
+/* A canary must tell "our network is down" from "a provider is down":
+ * one that is a provider's own nameserver cannot. */
+static void
+check_canaries(struct nsf_lctx *c)
+{
+	const struct nsf_policy *p = c->p;
+	size_t i, j, k, a;
+
+	for (i = 0; i < p->ncanaries; i++) {
+		const struct nsf_canary *cn = &p->canaries[i];
+
+		for (j = 0; j < p->nproviders && cn->server.host; j++) {
+			const struct nsf_provider *pr = &p->providers[j];
+
+			for (k = 0; k < pr->nns; k++) {
+				for (a = 0; a < pr->ns[k].naddrs; a++) {
+					if (strcmp(pr->ns[k].addrs[a],
+					    cn->server.host) != 0) {
+						continue;
+					}
+					nsf_diags_add(c->d, NSF_DIAG_ERROR,
+					    cn->pos.file, cn->pos.line,
+					    cn->pos.col, "canary-in-provider",
+					    "pick a server outside every "
+					    "provider", "canary %s is an "
+					    "address of nameserver %s of "
+					    "provider '%s'", cn->server.host,
+					    pr->ns[k].name, pr->name);
+				}
+			}
+		}
+	}
+}
+
 static void
 builtin_defaults(struct nsf_layer *l)
 {
@@ -689,6 +722,7 @@ load_sections(struct nsf_lctx *c, struct section_pairs *secs)
 	    "canaries key");
 	load_canaries(c, &secs[S_CANARIES]);
 	load_providers(c, &secs[S_PROVIDERS]);
+	check_canaries(c);
 	load_registries(c, &secs[S_REGISTRIES]);
 	nsf_load_domains(c, secs[S_DOMAINS].v, secs[S_DOMAINS].n);
 }

@@ -52,7 +52,8 @@ void nsf_lpos(struct nsf_pos *out, const struct nsf_lctx *c,
     const struct nsf_ynode *n);
 
 /* Each reader reports its own error and returns false on bad input. */
-/* Unknown keys only; nsf_lcheck_map adds type and required keys. */
+/* Unknown keys only; nsf_lcheck_map adds the type and required keys,
+ * and returns false only when `n` is no map or lacks a required key. */
 bool nsf_lcheck_keys(struct nsf_lctx *c, const struct nsf_ynode *n,
     const struct nsf_schema_map *m);
 bool nsf_lcheck_map(struct nsf_lctx *c, const struct nsf_ynode *owner,

@@ -140,50 +140,49 @@ nsf_ip_parse(const char *s, char canon[64])
 	return false;
 }
 
+/* Optimal string alignment distance: insertions, deletions,
+ * substitutions and swaps of neighbours ("mian" is one edit from
+ * "main"), ignoring case. */
 size_t
 nsf_edit_distance(const char *a, const char *b, size_t cap)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j, best;
-	size_t *row;
-	size_t d;
+	size_t la = strlen(a), lb = strlen(b), i, j, d;
+	size_t *m;
 
-	if ((la > lb ? la - lb : lb - la) > cap || la > 256 || lb > 256) {
+	if ((la > lb ? la - lb : lb - la) > cap || la > 64 || lb > 64) {
 		return cap + 1;
 	}
-	row = nsf_xmalloc((lb + 1) * sizeof(*row));
+	m = nsf_xmalloc((la + 1) * (lb + 1) * sizeof(*m));
+#define M(x, y) m[(x) * (lb + 1) + (y)]
+	for (i = 0; i <= la; i++) {
+		M(i, 0) = i;
+	}
 	for (j = 0; j <= lb; j++) {
-		row[j] = j;
+		M(0, j) = j;
 	}
 	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		best = row[0];
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) ==
-			    tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			int ca = tolower((unsigned char)a[i - 1]);
+			int cb = tolower((unsigned char)b[j - 1]);
 
-			d = diag + cost;
-			if (up + 1 < d) {
-				d = up + 1;
+			d = M(i - 1, j - 1) + (ca != cb);
+			if (M(i - 1, j) + 1 < d) {
+				d = M(i - 1, j) + 1;
 			}
-			if (row[j - 1] + 1 < d) {
-				d = row[j - 1] + 1;
+			if (M(i, j - 1) + 1 < d) {
+				d = M(i, j - 1) + 1;
 			}
-			diag = up;
-			row[j] = d;
-			if (d < best) {
-				best = d;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)
+			    b[j - 2]) && tolower((unsigned char)a[i - 2]) ==
+			    cb && M(i - 2, j - 2) + 1 < d) {
+				d = M(i - 2, j - 2) + 1;
 			}
-		}
-		if (best > cap) {
-			free(row);
-			return cap + 1;
+			M(i, j) = d;
 		}
 	}
-	d = row[lb];
-	free(row);
+	d = M(la, lb);
+#undef M
+	free(m);
 	return d > cap ? cap + 1 : d;
 }
 

@@ -114,15 +114,24 @@ nsf_lcheck_map(struct nsf_lctx *c, const struct nsf_ynode *owner,
 		    nsf_ynode_kind_name(n));
 		return false;
 	}
-	ok = nsf_lcheck_keys(c, n, m);
+	/* Unknown keys are reported but do not stop the reading: the
+	 * caller can rely on the required keys only. */
+	nsf_lcheck_keys(c, n, m);
+	ok = true;
 	for (i = 0; i < m->nkeys; i++) {
-		if ((m->keys[i].flags & NSF_SK_REQUIRED) &&
-		    nsf_ynode_get(n, m->keys[i].name) == NULL) {
-			nsf_lerr(c, owner ? owner : n, "missing-key", NULL,
-			    "%s has no '%s' (it is required)", m->what,
-			    m->keys[i].name);
-			ok = false;
+		if (!(m->keys[i].flags & NSF_SK_REQUIRED) ||
+		    nsf_ynode_get(n, m->keys[i].name) != NULL) {
+			continue;
 		}
+		if (owner != NULL && owner != n) {
+			nsf_lerr(c, owner, "missing-key", NULL, "%s '%s' has "
+			    "no '%s' (it is required)", m->what, owner->str,
+			    m->keys[i].name);
+		} else {
+			nsf_lerr(c, n, "missing-key", NULL, "%s has no '%s' "
+			    "(it is required)", m->what, m->keys[i].name);
+		}
+		ok = false;
 	}
 	return ok;
 }

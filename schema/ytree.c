@@ -30,7 +30,7 @@ struct yparse {
 	size_t depth;                   /* frames in use */
 	struct nsf_ynode *root;
 	unsigned ndocs;
-	bool failed;
+	bool failed;            /* stop: the rest cannot be read */
 };
 
 static void NSF_PRINTF(6, 7)
@@ -169,14 +169,15 @@ key_cmp(const void *pa, const void *pb)
 	    : ((*a)->col < (*b)->col ? -1 : (*a)->col > (*b)->col);
 }
 
-/* Marks the later of two equal keys by clearing its `plain` bit's twin:
- * we reuse `len` = SIZE_MAX as "drop me". */
+/* Reports the later of two equal keys and marks it to be dropped (len
+ * SIZE_MAX); reading goes on, so one run shows every problem. */
 static void
 report_dup(struct yparse *y, struct nsf_ynode *first, struct nsf_ynode *dup)
 {
-	yerr(y, dup->line, dup->col, "duplicate-key", "remove one of them",
-	    "duplicate key '%s' (first defined at %s:%u:%u)", dup->str,
-	    y->fname, first->line, first->col);
+	nsf_diags_add(y->d, NSF_DIAG_ERROR, y->fname, dup->line, dup->col,
+	    "duplicate-key", "remove one of them", "duplicate key '%s' "
+	    "(first defined at %s:%u:%u)", dup->str, y->fname, first->line,
+	    first->col);
 	dup->len = SIZE_MAX;
 }
 
@@ -224,10 +225,10 @@ close_map(struct yparse *y, struct frame *f)
 
 	for (i = 0; i + 1 < f->n; i += 2) {
 		if (f->items[i]->kind != NSF_YNODE_SCALAR) {
-			yerr(y, f->items[i]->line, f->items[i]->col,
-			    "bad-key", "write keys as plain words",
-			    "a key must be a string, not %s",
-			    nsf_ynode_kind_name(f->items[i]));
+			nsf_diags_add(y->d, NSF_DIAG_ERROR, y->fname,
+			    f->items[i]->line, f->items[i]->col, "bad-key",
+			    "write keys as plain words", "a key must be a "
+			    "string, not %s", nsf_ynode_kind_name(f->items[i]));
 			f->items[i]->kind = NSF_YNODE_SCALAR;
 			f->items[i]->str = "";
 			f->items[i]->len = SIZE_MAX;

@@ -50,7 +50,7 @@ test_schema_load_small_example(void **state)
 	assert_string_equal(pr->ns[1].name, "ns2.provider-b.example");
 	assert_int_equal(pr->ns[1].naddrs, 2);
 	assert_string_equal(pr->ns[1].addrs[0], "127.0.0.22");
-	assert_string_equal(pr->ns[1].addrs[1], "::1");
+	assert_string_equal(pr->ns[1].addrs[1], "2001:db8::22");
 	assert_int_equal(nsf_policy_provider(p, "provider-c")->port, 5300);
 	assert_null(nsf_policy_provider(p, "provider-x"));
 
