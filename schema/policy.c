@@ -208,6 +208,10 @@ list_files(struct nsf_strv *out, const char *path)
 		    strcmp(de->d_name + n - 5, ".yaml") != 0) {
 			continue;
 		}
+		if (strcmp(path, ".") == 0) {
+			nsf_strv_push(out, de->d_name);
+			continue;
+		}
 		nsf_strv_push_owned(out, nsf_xasprintf("%.*s/%s", (int)plen,
 		    path, de->d_name));
 	}
