@@ -119,7 +119,8 @@ KEYS(nsf_schema_domain, "domain",
 );
 
 KEYS(nsf_schema_top, "policy",
-	{ "version", NSF_ST_INT, NSF_SK_REQUIRED, NULL, NULL },
+	/* required once per policy, not per file: the loader checks it */
+	{ "version", NSF_ST_INT, 0, NULL, NULL },
 	{ "defaults", NSF_ST_MAP, 0, NULL, &nsf_schema_defaults },
 	{ "canaries", NSF_ST_MAP, 0, NULL, &nsf_schema_canaries },
 	{ "providers", NSF_ST_DICT, 0, NULL, &nsf_schema_provider },
