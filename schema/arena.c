@@ -6,7 +6,7 @@
 
 /* Most policies fit in one chunk; big ones take a chunk per 1 MiB. */
 #define ARENA_CHUNK (1024u * 1024u)
-#define ARENA_ALIGN 16u
+#define ARENA_ALIGN 8u
 
 struct chunk {
 	struct chunk *next;

@@ -28,17 +28,21 @@ enum nsf_ynode_kind {
 };
 
 struct nsf_ynode {
-	enum nsf_ynode_kind kind;
-	unsigned file;          /* index into the loader's file list */
-	unsigned line;          /* 1-based */
-	unsigned col;           /* 1-based, in characters */
+	uint8_t kind;           /* enum nsf_ynode_kind */
 	bool plain;             /* scalar written without quotes */
-	char *str;              /* scalar text, NUL-terminated */
-	size_t len;             /* scalar length in bytes */
+	bool dropped;           /* a duplicate key: reported, left out */
+	uint16_t file;          /* index into the loader's file list */
+	uint32_t line;          /* 1-based */
+	uint32_t col;           /* 1-based, in characters */
+	uint32_t len;           /* scalar length in bytes */
 	/* SEQ: n items; MAP: n pairs, key i at items[2i], value at 2i+1 */
+	uint32_t n;
+	char *str;              /* scalar text, NUL-terminated; shared */
 	struct nsf_ynode **items;
-	size_t n;
 };
+
+/* Files one policy may have: nsf_ynode.file is 16 bits. */
+#define NSF_POLICY_MAX_FILES 65535
 
 /*
  * Parses one file into a tree allocated in `a`.  Checks what the YAML

@@ -129,7 +129,7 @@ read_readiness(struct nsf_lctx *c, struct nsf_layer *l,
 	}
 	if (v->n == 0 || v->n > 64) {
 		nsf_lerr(c, v, "out-of-range", "list 1 to 64 records",
-		    "records lists %zu entries", v->n);
+		    "records lists %u entries", v->n);
 		return;
 	}
 	l->recs = nsf_arena_alloc(c->a, v->n * sizeof(*l->recs));

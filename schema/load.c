@@ -755,6 +755,12 @@ nsf_policy_load_files(struct nsf_policy **out,
 	size_t errors0 = diags->nerrors, i;
 	bool version_seen = false;
 
+	if (nfiles > NSF_POLICY_MAX_FILES) {
+		nsf_policy_free(p);
+		nsf_arena_free(tree);
+		return nsf_error_set(NSF_ERROR, "a policy has at most %d "
+		    "files, not %zu", NSF_POLICY_MAX_FILES, nfiles);
+	}
 	memset(secs, 0, sizeof(secs));
 	memset(&c, 0, sizeof(c));
 	c.p = p;

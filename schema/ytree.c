@@ -21,7 +21,21 @@ struct frame {
 	size_t cap;
 };
 
+/*
+ * Short scalars repeat: every domain says "registry", "primary" and the
+ * same provider names.  One copy of each keeps a 100,000-domain tree
+ * small.  Open addressing, grown at half full.
+ */
+#define INTERN_MAX_LEN 32
+
+struct intern {
+	char **slot;
+	size_t cap;             /* power of two */
+	size_t n;
+};
+
 struct yparse {
+	struct intern strings;
 	struct nsf_arena *a;
 	struct nsf_diags *d;
 	const char *fname;
@@ -124,6 +138,63 @@ prescan(struct yparse *y, const char *data, size_t len)
 	return !y->failed;
 }
 
+static size_t
+str_hash(const char *s, size_t len)
+{
+	size_t h = 2166136261u, i;
+
+	for (i = 0; i < len; i++) {
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	}
+	return h;
+}
+
+static void
+intern_grow(struct intern *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024, i, j;
+	char **slot = nsf_xcalloc(cap, sizeof(*slot));
+
+	for (i = 0; i < t->cap; i++) {
+		if (t->slot[i] == NULL) {
+			continue;
+		}
+		j = str_hash(t->slot[i], strlen(t->slot[i])) & (cap - 1);
+		while (slot[j] != NULL) {
+			j = (j + 1) & (cap - 1);
+		}
+		slot[j] = t->slot[i];
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
+}
+
+/* The one copy of a short string (without NUL bytes) in the arena. */
+static char *
+intern_str(struct yparse *y, const char *s, size_t len)
+{
+	struct intern *t = &y->strings;
+	size_t j;
+
+	if (len > INTERN_MAX_LEN || memchr(s, '\0', len) != NULL) {
+		return nsf_arena_strndup(y->a, s, len);
+	}
+	if (2 * (t->n + 1) > t->cap) {
+		intern_grow(t);
+	}
+	j = str_hash(s, len) & (t->cap - 1);
+	for (; t->slot[j] != NULL; j = (j + 1) & (t->cap - 1)) {
+		if (strncmp(t->slot[j], s, len) == 0 &&
+		    t->slot[j][len] == '\0') {
+			return t->slot[j];
+		}
+	}
+	t->slot[j] = nsf_arena_strndup(y->a, s, len);
+	t->n++;
+	return t->slot[j];
+}
+
 static struct nsf_ynode *
 node_new(struct yparse *y, enum nsf_ynode_kind kind, yaml_mark_t m)
 {
@@ -169,8 +240,8 @@ key_cmp(const void *pa, const void *pb)
 	    : ((*a)->col < (*b)->col ? -1 : (*a)->col > (*b)->col);
 }
 
-/* Reports the later of two equal keys and marks it to be dropped (len
- * SIZE_MAX); reading goes on, so one run shows every problem. */
+/* Reports the later of two equal keys and marks it to be dropped;
+ * reading goes on, so one run shows every problem. */
 static void
 report_dup(struct yparse *y, struct nsf_ynode *first, struct nsf_ynode *dup)
 {
@@ -178,7 +249,7 @@ report_dup(struct yparse *y, struct nsf_ynode *first, struct nsf_ynode *dup)
 	    "duplicate-key", "remove one of them", "duplicate key '%s' "
 	    "(first defined at %s:%u:%u)", dup->str, y->fname, first->line,
 	    first->col);
-	dup->len = SIZE_MAX;
+	dup->dropped = true;
 }
 
 static void
@@ -193,7 +264,7 @@ find_dup_keys(struct yparse *y, struct frame *f)
 				struct nsf_ynode *a = f->items[2 * j];
 				struct nsf_ynode *b = f->items[2 * i];
 
-				if (a->len != SIZE_MAX &&
+				if (!a->dropped &&
 				    strcmp(a->str, b->str) == 0) {
 					report_dup(y, a, b);
 					break;
@@ -231,12 +302,13 @@ close_map(struct yparse *y, struct frame *f)
 			    "string, not %s", nsf_ynode_kind_name(f->items[i]));
 			f->items[i]->kind = NSF_YNODE_SCALAR;
 			f->items[i]->str = "";
-			f->items[i]->len = SIZE_MAX;
+			f->items[i]->len = 0;
+			f->items[i]->dropped = true;
 		}
 	}
 	find_dup_keys(y, f);
 	for (i = 0; i + 1 < f->n; i += 2) {
-		if (f->items[i]->len == SIZE_MAX) {
+		if (f->items[i]->dropped) {
 			continue;
 		}
 		f->items[out++] = f->items[i];
@@ -312,8 +384,7 @@ on_scalar(struct yparse *y, yaml_event_t *ev)
 	struct nsf_ynode *n = node_new(y, NSF_YNODE_SCALAR, ev->start_mark);
 
 	n->len = ev->data.scalar.length;
-	n->str = nsf_arena_strndup(y->a, (const char *)ev->data.scalar.value,
-	    n->len);
+	n->str = intern_str(y, (const char *)ev->data.scalar.value, n->len);
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	if (memchr(n->str, '\0', n->len) != NULL) {
 		yerr(y, n->line, n->col, "nul-byte", NULL,
@@ -442,6 +513,7 @@ nsf_ytree_parse(struct nsf_arena *a, struct nsf_diags *d, const char *fname,
 		return NULL;
 	}
 	run_parser(&y, data, len);
+	free(y.strings.slot);
 	if (y.failed) {
 		return NULL;
 	}
