@@ -1027,7 +1027,9 @@ check_flap(struct nsf_plan *p, struct pctx *c)
 	int64_t from = c->in->now_ms - (int64_t)f->window_ms, oldest = 0;
 	size_t i, n = 0;
 
-	if (p->action == NSF_ACTION_NONE || last == NULL || f->max_changes == 0) {
+	/* max_changes 0: no budget is kept. */
+	if (p->action == NSF_ACTION_NONE || last == NULL ||
+	    f->max_changes == 0) {
 		return;
 	}
 	for (i = 0; i < last->nchanges; i++) {
