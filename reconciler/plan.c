@@ -555,7 +555,11 @@ failback_timing(struct nsf_plan *p, struct pctx *c, const struct geval *pri)
 		p->hold = NSF_HOLD_HOLD_DOWN;
 		p->retry_at_ms = due;
 		nsf_buf_puts(&c->why, "; up since ");
-		put_time(&c->why, pri->up_since_ms);
+		if (pri->up_since_ms > 0) {
+			put_time(&c->why, pri->up_since_ms);
+		} else {
+			nsf_buf_puts(&c->why, "an unknown time");
+		}
 		nsf_buf_puts(&c->why, ", failing back at ");
 		put_time(&c->why, due);
 		nsf_buf_puts(&c->why, " after the ");
@@ -659,6 +663,7 @@ struct pprov {
 	const struct nsf_provider_view *v;
 	struct nsf_strv ns;
 	bool in;                /* serves in the set believed active */
+	bool serving;           /* the registry delegates to it now */
 	bool keep;              /* in the desired set */
 	bool due_later;         /* would come back after the hold-down */
 	bool ds_ok;
@@ -827,8 +832,14 @@ prune_decide(struct nsf_plan *p, struct pctx *c, struct pprov *pv,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (pv[i].in) {
+		if (pv[i].in && pv[i].serving) {
 			pv[i].keep = pv[i].v->state != NSF_PSTATE_DOWN;
+			removes |= !pv[i].keep;
+		} else if (pv[i].in) {
+			/* Ours but gone from the registry (drift): it goes
+			 * back only if it could be added afresh. */
+			pv[i].keep = pv[i].v->state == NSF_PSTATE_UP &&
+			    pv[i].v->ready && pv[i].ds_ok;
 			removes |= !pv[i].keep;
 		} else {
 			prune_restore(&pv[i], p, c, &waiting);
@@ -867,6 +878,7 @@ decide_prune(struct nsf_plan *p, struct pctx *c)
 	n = prune_providers(&pv, c);
 	for (i = 0; i < n; i++) {
 		pv[i].in = subset(&pv[i].ns, cur);
+		pv[i].serving = subset(&pv[i].ns, &c->observed);
 	}
 	prune_decide(p, c, pv, n);
 	e = group_by_set(c, &p->desired);
@@ -1002,8 +1014,9 @@ attach_ds(struct nsf_plan *p, struct pctx *c)
 	const struct geval *t = group_by_label(c, p->target);
 	size_t i;
 
+	/* Prune mode never adds a provider whose keys match no DS. */
 	if (p->action == NSF_ACTION_NONE || t == NULL || t->ds != GDS_WITH_DS ||
-	    c->d->mode == NSF_MODE_PRUNE) {
+	    (c->d->mode == NSF_MODE_PRUNE && c->d->pin == NULL)) {
 		return;
 	}
 	p->ds_change = true;
@@ -1146,6 +1159,27 @@ finish_reason(struct nsf_plan *p, struct pctx *c)
 }
 
 static void
+free_ds_array(struct nsf_ds *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		nsf_ds_deinit(&v[i]);
+	}
+	free(v);
+}
+
+static void
+clear_ds(struct nsf_plan *p)
+{
+	p->ds_change = false;
+	nsf_strv_deinit(&p->ds_add);
+	free_ds_array(p->ds_add_recs, p->nds_add_recs);
+	p->ds_add_recs = NULL;
+	p->nds_add_recs = 0;
+}
+
+static void
 finish_sets(struct nsf_plan *p, struct pctx *c)
 {
 	if (p->action == NSF_ACTION_NONE) {
@@ -1160,8 +1194,9 @@ finish_sets(struct nsf_plan *p, struct pctx *c)
 	nsf_strv_sort_unique(&p->desired);
 	set_minus(&p->add, &p->desired, &c->observed);
 	set_minus(&p->rem, &c->observed, &p->desired);
-	if (p->action != NSF_ACTION_NONE && p->add.n == 0 && p->rem.n == 0 &&
-	    !p->ds_change) {
+	if (p->action != NSF_ACTION_NONE && p->add.n == 0 && p->rem.n == 0) {
+		/* DS travel only with a move of the delegation. */
+		clear_ds(p);
 		p->action = NSF_ACTION_NONE;
 		nsf_buf_puts(&c->why, "; the registry already delegates to "
 		    "that set");
@@ -1254,17 +1289,6 @@ nsf_plan_init(struct nsf_plan *p)
 	nsf_strv_init(&p->rem);
 	nsf_strv_init(&p->ds_add);
 	nsf_strv_init(&p->ds_rem);
-}
-
-static void
-free_ds_array(struct nsf_ds *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		nsf_ds_deinit(&v[i]);
-	}
-	free(v);
 }
 
 void
