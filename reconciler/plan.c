@@ -1195,9 +1195,12 @@ finish_sets(struct nsf_plan *p, struct pctx *c)
 	set_minus(&p->add, &p->desired, &c->observed);
 	set_minus(&p->rem, &c->observed, &p->desired);
 	if (p->action != NSF_ACTION_NONE && p->add.n == 0 && p->rem.n == 0) {
-		/* DS travel only with a move of the delegation. */
+		/* Nothing to do after all: no hold about it either.  DS
+		 * travel only with a move of the delegation. */
 		clear_ds(p);
 		p->action = NSF_ACTION_NONE;
+		p->hold = NSF_HOLD_NONE;
+		p->retry_at_ms = 0;
 		nsf_buf_puts(&c->why, "; the registry already delegates to "
 		    "that set");
 	}
@@ -1221,6 +1224,7 @@ decide(struct nsf_plan *p, struct pctx *c)
 	apply_drift(p, c);
 	apply_converge(p, c);
 	check_target(p, c);
+	finish_sets(p, c);
 	check_count(p, c);
 	attach_ds(p, c);
 	p->blocking_status = nsf_delegation_blocking_status(c->in->observed);
@@ -1230,7 +1234,6 @@ decide(struct nsf_plan *p, struct pctx *c)
 	}
 	check_flap(p, c);
 	state_holds(p, c);
-	finish_sets(p, c);
 	if (p->hold != NSF_HOLD_HOLD_DOWN && p->hold != NSF_HOLD_FLAP_BUDGET &&
 	    !(p->hold == NSF_HOLD_NONE && c->d->mode == NSF_MODE_PRUNE)) {
 		p->retry_at_ms = 0;

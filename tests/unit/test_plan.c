@@ -466,6 +466,21 @@ test_plan_failback_waits_for_hold_down(void **state)
 }
 
 static void
+test_plan_failback_done_by_hand_is_accepted(void **state)
+{
+	struct fx *f = *state;
+
+	/* Someone failed back at the registry during the hold-down. */
+	fx_on_backup(f, 5 * MIN);
+	fx_observe(f, "a");
+	run(f);
+	assert_plan(&f->plan, NSF_ACTION_NONE, NSF_HOLD_NONE);
+	assert_false(f->plan.drift);
+	assert_int_equal(f->plan.retry_at_ms, 0);
+	assert_string_equal(f->plan.target, "a");
+}
+
+static void
 test_plan_failback_after_hold_down(void **state)
 {
 	struct fx *f = *state;
@@ -898,6 +913,12 @@ test_plan_policy_change_converges(void **state)
 	assert_set(&f->plan.add, "ns3.a.example");
 	assert_int_equal(f->plan.rem.n, 0);
 
+	/* Not before the grown group has been probed. */
+	fx_view(f, 'a', NSF_PSTATE_UNKNOWN, true, NULL);
+	run(f);
+	assert_plan(&f->plan, NSF_ACTION_CONVERGE, NSF_HOLD_UNKNOWN_HEALTH);
+	fx_view(f, 'a', NSF_PSTATE_UP, true, NULL);
+
 	/* A new primary: the old one still listed as a backup. */
 	f->prov[0].nns = 2;
 	fx_group(f, &f->dom.primary, 0, "c");
@@ -1241,6 +1262,7 @@ main(void)
 		T(test_plan_shared_nameservers_are_left_alone),
 		T(test_plan_names_case_and_trailing_dot),
 		T(test_plan_failback_waits_for_hold_down),
+		T(test_plan_failback_done_by_hand_is_accepted),
 		T(test_plan_failback_after_hold_down),
 		T(test_plan_failback_waits_for_primary_to_catch_up),
 		T(test_plan_failback_stays_while_primary_down),
