@@ -676,20 +676,12 @@ json_summary(const struct nsf_plan_report *r, size_t n)
 	    "errors", (json_int_t)s.errors);
 }
 
-void
-nsf_plan_format_json(struct nsf_buf *out, const struct nsf_plan_report *r,
-    size_t n, unsigned flags)
+/* Appends `j` (stolen) as one line of JSON. */
+static void
+put_json(struct nsf_buf *out, json_t *j)
 {
-	json_t *doc = json_object(), *a = json_array();
-	char *text;
-	size_t i;
+	char *text = json_dumps(j, JSON_PRESERVE_ORDER);
 
-	for (i = 0; i < n; i++) {
-		json_array_append_new(a, nsf_plan_report_json(&r[i], flags));
-	}
-	json_object_set_new(doc, "summary", json_summary(r, n));
-	json_object_set_new(doc, "domains", a);
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (text == NULL) {
 		/* jansson fails here only when memory runs out; the rest of
 		 * nsfailover aborts on that too (nsf_xmalloc). */
@@ -697,9 +689,28 @@ nsf_plan_format_json(struct nsf_buf *out, const struct nsf_plan_report *r,
 		abort();
 	}
 	nsf_buf_puts(out, text);
-	nsf_buf_puts(out, "\n");
 	free(text);
-	json_decref(doc);
+	json_decref(j);
+}
+
+/*
+ * One domain a line, written as it is built: a report on 100,000 domains
+ * never holds more than one domain's tree in memory.
+ */
+void
+nsf_plan_format_json(struct nsf_buf *out, const struct nsf_plan_report *r,
+    size_t n, unsigned flags)
+{
+	size_t i;
+
+	nsf_buf_puts(out, "{\n  \"summary\": ");
+	put_json(out, json_summary(r, n));
+	nsf_buf_puts(out, ",\n  \"domains\": [");
+	for (i = 0; i < n; i++) {
+		nsf_buf_puts(out, i > 0 ? ",\n    " : "\n    ");
+		put_json(out, nsf_plan_report_json(&r[i], flags));
+	}
+	nsf_buf_puts(out, n > 0 ? "\n  ]\n}\n" : "]\n}\n");
 }
 
 void

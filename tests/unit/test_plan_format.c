@@ -246,6 +246,24 @@ test_plan_format_json_round_trip(void **state)
 }
 
 static void
+test_plan_format_json_empty(void **state)
+{
+	struct fx *f = *state;
+	json_error_t err;
+	json_t *doc;
+
+	nsf_plan_format_json(&f->out, NULL, 0, 0);
+	doc = json_loads(f->out.data, 0, &err);
+	if (doc == NULL) {
+		fail_msg("not JSON: %s\n%s", err.text, f->out.data);
+	}
+	assert_int_equal(json_array_size(json_object_get(doc, "domains")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    doc, "summary"), "domains")), 0);
+	json_decref(doc);
+}
+
+static void
 test_plan_format_exit_code(void **state)
 {
 	struct fx *f = *state;
@@ -282,6 +300,7 @@ main(void)
 		T(test_plan_format_markdown_table),
 		T(test_plan_format_markdown_nothing_to_do),
 		T(test_plan_format_json_round_trip),
+		T(test_plan_format_json_empty),
 		T(test_plan_format_exit_code),
 		T(test_plan_format_parse_names),
 	};
