@@ -92,7 +92,22 @@ struct nsf_plan {
 	char *reason;           /* one sentence with the evidence */
 	int64_t retry_at_ms;    /* when the answer may change by time alone
 				 * (hold-down or flap window end); 0 none */
+	char *current;          /* label of the group the registry delegates
+				 * to now; NULL when it matches none */
+	/* ds_add parsed, ready for struct nsf_change (same order). */
+	struct nsf_ds *ds_add_recs;
+	size_t nds_add_recs;
+	struct nsf_ds *ds_rem_recs;
+	size_t nds_rem_recs;
 };
+
+/*
+ * Reading a plan: `action` is the change wanted (or NONE); `hold` says why
+ * it is not applied now.  A hold can come without an action (NO_CANDIDATE:
+ * the active group is down and nothing can take over) and the state holds
+ * (SUSPENDED, FROZEN, PENDING) are reported even when nothing is wanted.
+ * add/rem/desired always describe the wanted change, held or not.
+ */
 
 void nsf_plan_init(struct nsf_plan *p);
 void nsf_plan_deinit(struct nsf_plan *p);
@@ -101,5 +116,8 @@ void nsf_plan_deinit(struct nsf_plan *p);
 int nsf_plan_compute(struct nsf_plan *out, const struct nsf_plan_input *in);
 const char *nsf_plan_action_name(enum nsf_plan_action a);
 const char *nsf_plan_hold_name(enum nsf_plan_hold h);
+/* True when the daemon should apply the plan now: a change is wanted and
+ * nothing holds it. */
+bool nsf_plan_applies(const struct nsf_plan *p);
 
 #endif
