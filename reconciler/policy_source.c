@@ -209,9 +209,48 @@ set_unreachable(struct nsf_policy_source *src, const char *why)
 	src->reachable = false;
 }
 
+/* The fetch rewrites the tip refs; what the remote no longer has (a
+ * deleted branch, a ref configured differently last time) must not stay
+ * behind, but after a failed fetch the cached tips are all we have. */
+struct saved_tips {
+	git_oid id[2];
+	bool had[2];
+};
+
+static const char *const tip_refs[] = { REF_TIP, REF_TIP_TAG };
+
+static void
+tips_clear(struct saved_tips *st, git_repository *repo)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		st->had[i] = git_reference_name_to_id(&st->id[i], repo,
+		    tip_refs[i]) == 0;
+		if (st->had[i]) {
+			git_reference_remove(repo, tip_refs[i]);
+		}
+	}
+}
+
+static void
+tips_restore(const struct saved_tips *st, git_repository *repo)
+{
+	git_reference *ref = NULL;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (st->had[i] && git_reference_create(&ref, repo,
+		    tip_refs[i], &st->id[i], 1, "nsfailover: keep cache") == 0) {
+			git_reference_free(ref);
+		}
+	}
+}
+
 static int
 fetch(struct nsf_policy_source *src)
 {
+	struct saved_tips saved;
 	git_fetch_options fo;
 	git_remote *r = NULL;
 	struct nsf_strv specs;
@@ -226,11 +265,15 @@ fetch(struct nsf_policy_source *src)
 	arr.strings = specs.v;
 	arr.count = specs.n;
 	src->fetched_mono_ms = nsf_mono_ms();
+	tips_clear(&saved, src->repo);
 	if (git_remote_lookup(&r, src->repo, "origin") < 0 ||
 	    git_remote_fetch(r, &arr, &fo, "nsfailover: fetch policy") < 0) {
 		const git_error *e = git_error_last();
+		char *why = nsf_xstrdup(e ? e->message : "unknown error");
 
-		set_unreachable(src, e ? e->message : "unknown error");
+		tips_restore(&saved, src->repo);
+		set_unreachable(src, why);
+		free(why);
 		rc = nsf_error_set(NSF_EUNREACHABLE, "cannot fetch %s: %s",
 		    src->url, src->fetch_error);
 	} else {
