@@ -91,6 +91,33 @@ lock_is_stale(const struct nsf_audit *a, const struct lock_info *li)
 	return kill((pid_t)li->pid, 0) < 0 && errno == ESRCH;
 }
 
+/* A process killed while moving the branch leaves git's own lock file
+ * for that ref, which would block every later update.  Only nsfailover
+ * writes the state branch, and only under our lock: a ref lock made
+ * while the dead process held it is its leftover. */
+static void
+ref_locks_remove_stale(struct nsf_audit *a, const struct lock_info *li)
+{
+	const char *refs[] = { a->local_ref, a->tracking_ref };
+	struct stat sb;
+	size_t i;
+	char *p;
+
+	for (i = 0; i < NSF_ARRAY_SIZE(refs); i++) {
+		if (refs[i] == NULL) {
+			continue;
+		}
+		p = nsf_xasprintf("%s%s.lock", git_repository_path(a->repo),
+		    refs[i]);
+		if (stat(p, &sb) == 0 && sb.st_mtime >= li->since - 1 &&
+		    unlink(p) == 0) {
+			nsf_warn(NSF_SRC_AUDIT, NULL, "removed %s left by the "
+			    "same dead process", p);
+		}
+		free(p);
+	}
+}
+
 /* Moves the stale file aside and removes it only if it is still the one
  * we judged stale: another process may have replaced it meanwhile. */
 static void
@@ -110,6 +137,7 @@ lock_remove_stale(struct nsf_audit *a, const struct lock_info *li)
 		    "pid %ld on %s (no longer running); continuing",
 		    a->lock_path, li->pid, li->host);
 		unlink(aside);
+		ref_locks_remove_stale(a, li);
 	} else if (link(aside, a->lock_path) == 0) {
 		unlink(aside);
 	}

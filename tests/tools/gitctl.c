@@ -15,6 +15,7 @@ static const char usage[] =
     "         --active G --ns a,b --from a,b --to a,b --reason R\n"
     "         --policy-commit C --client-trid T --server-trid T\n"
     "         --intent ID --no-push --count N --no-state\n"
+    "         --lock-wait MS\n"
     "       gitctl push REPO\n"
     "       gitctl state REPO DOMAIN\n"
     "       gitctl bench REPO N\n"
@@ -59,7 +60,8 @@ parse_record_opts(struct rec_args *r, struct nsf_audit_opts *o, int argc,
 		{ "client-trid", 1, NULL, 'c' },
 		{ "server-trid", 1, NULL, 's' }, { "intent", 1, NULL, 'i' },
 		{ "no-push", 0, NULL, 'P' }, { "count", 1, NULL, 'N' },
-		{ "no-state", 0, NULL, 'S' }, { NULL, 0, NULL, 0 },
+		{ "no-state", 0, NULL, 'S' }, { "lock-wait", 1, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -78,6 +80,7 @@ parse_record_opts(struct rec_args *r, struct nsf_audit_opts *o, int argc,
 		case 'P': o->no_push = true; break;
 		case 'N': r->count = atol(optarg); break;
 		case 'S': r->no_state = true; break;
+		case 'L': o->lock_wait_ms = (uint64_t)atol(optarg); break;
 		default: fputs(usage, stderr); exit(2);
 		}
 	}
@@ -107,15 +110,17 @@ cmd_record(int argc, char **argv)
 	r.st.last_action = strdup(argv[3]);
 	nsf_strv_copy(&r.st.nameservers, &r.ns);
 	r.rec.state = r.no_state ? NULL : &r.st;
-	if (nsf_audit_open(&a, &o) < 0) {
+	rc = nsf_audit_open(&a, &o);
+	if (rc < 0) {
 		fprintf(stderr, "gitctl: %s\n", nsf_error_last());
-		return 1;
+		goto out;
 	}
 	for (i = 0; i < r.count && rc == 0; i++) {
 		r.st.since_ms = nsf_now_ms();
 		rc = nsf_audit_record(a, &r.rec, id);
 		if (rc == 0) {
 			printf("commit %s\n", id);
+			fflush(stdout);
 		}
 	}
 	if (rc < 0) {
@@ -123,6 +128,7 @@ cmd_record(int argc, char **argv)
 	}
 	print_status(a);
 	nsf_audit_free(a);
+out:
 	nsf_domain_state_deinit(&r.st);
 	nsf_strv_deinit(&r.ns);
 	nsf_strv_deinit(&r.from);
