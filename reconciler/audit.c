@@ -120,16 +120,18 @@ ref_locks_remove_stale(struct nsf_audit *a, const struct lock_info *li)
 
 /* Moves the stale file aside and removes it only if it is still the one
  * we judged stale: another process may have replaced it meanwhile. */
-static void
+static bool
 lock_remove_stale(struct nsf_audit *a, const struct lock_info *li)
 {
 	char *aside = nsf_xasprintf("%s.stale.%ld", a->lock_path,
 	    (long)getpid());
 	struct lock_info again;
 
+	bool removed = false;
+
 	if (rename(a->lock_path, aside) < 0) {
 		free(aside);
-		return;
+		return false;
 	}
 	if (lock_read(&again, aside) == 0 && again.pid == li->pid &&
 	    again.since == li->since && strcmp(again.host, li->host) == 0) {
@@ -137,11 +139,12 @@ lock_remove_stale(struct nsf_audit *a, const struct lock_info *li)
 		    "pid %ld on %s (no longer running); continuing",
 		    a->lock_path, li->pid, li->host);
 		unlink(aside);
-		ref_locks_remove_stale(a, li);
+		removed = true;
 	} else if (link(aside, a->lock_path) == 0) {
 		unlink(aside);
 	}
 	free(aside);
+	return removed;
 }
 
 static int
@@ -164,17 +167,25 @@ int
 nsf_audit_lock(struct nsf_audit *a)
 {
 	int64_t deadline = nsf_mono_ms() + (int64_t)a->lock_wait_ms;
-	struct lock_info li;
+	struct lock_info li, dead = { 0 };
+	bool had_dead = false;
 	int rc;
 
 	for (;;) {
 		rc = lock_create(a);
+		if (rc == 0 && had_dead) {
+			/* Only now, holding the lock, is it safe. */
+			ref_locks_remove_stale(a, &dead);
+		}
 		if (rc != NSF_ELOCKED) {
 			return rc;
 		}
 		rc = lock_read(&li, a->lock_path);
 		if (rc == 0 && lock_is_stale(a, &li)) {
-			lock_remove_stale(a, &li);
+			if (lock_remove_stale(a, &li)) {
+				dead = li;
+				had_dead = true;
+			}
 			continue;
 		}
 		if (nsf_mono_ms() >= deadline) {

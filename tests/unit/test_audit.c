@@ -285,13 +285,18 @@ test_audit_stale_lock_is_removed(void **ctx)
 
 	(void)ctx;
 	gethostname(host, sizeof(host) - 1);
-	/* A PID that ran and is gone: a finished child's. */
+	nsf_audit_free(open_repo("a", true));
+	/* A PID that ran and is gone (a finished child's), killed while it
+	 * was moving the branch: git's ref lock is left too. */
 	assert_int_equal(sh("sh -c 'echo $$ >dead.pid'; "
-	    "echo \"$(cat dead.pid) %s 1700000000\" >a/.git/nsfailover.lock",
-	    host), 0);
+	    "echo \"$(cat dead.pid) %s $(date +%%s)\" "
+	    ">a/.git/nsfailover.lock && "
+	    "touch a/.git/refs/heads/nsfailover/state.lock", host), 0);
 	a = open_repo("a", true);
 	record(a, "s.example", "pin", "provider-a");
 	assert_int_equal(sh("test ! -e a/.git/nsfailover.lock"), 0);
+	assert_int_equal(sh("test ! -e "
+	    "a/.git/refs/heads/nsfailover/state.lock"), 0);
 	nsf_audit_free(a);
 }
 
