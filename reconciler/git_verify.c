@@ -185,11 +185,30 @@ write_temp(char **out_path, const char *dir, const char *data, size_t len)
 	return 0;
 }
 
+/* ERRSIG <keyid> <algo> <hash> <class> <time> <rc> [<fpr>]: a key we do
+ * not hold made the signature; name it as precisely as gpg can. */
+static char *
+errsig_key(char *rest)
+{
+	char *f[8], *save = NULL, *t;
+	size_t n = 0;
+
+	for (t = strtok_r(rest, " ", &save); t != NULL && n < 8;
+	    t = strtok_r(NULL, " ", &save)) {
+		f[n++] = t;
+	}
+	if (n == 0) {
+		return NULL;
+	}
+	return nsf_xasprintf("!%s", n >= 7 && strcmp(f[6], "-") != 0 ?
+	    f[6] : f[0]);
+}
+
 /* VALIDSIG <signing-key fpr> ... <primary fpr>: either may be trusted. */
 static char *
 validsig_trusted(const struct nsf_sigcheck *sc, char *status)
 {
-	char *line, *save = NULL, *f[12], *s2;
+	char *line, *save = NULL, *save2 = NULL, *f[12], *s2;
 	bool good = false;
 	char *who = NULL;
 	size_t n;
@@ -199,12 +218,15 @@ validsig_trusted(const struct nsf_sigcheck *sc, char *status)
 		if (strncmp(line, "[GNUPG:] GOODSIG ", 17) == 0) {
 			good = true;
 		}
+		if (strncmp(line, "[GNUPG:] ERRSIG ", 16) == 0) {
+			return errsig_key(line + 16);
+		}
 		if (strncmp(line, "[GNUPG:] VALIDSIG ", 18) != 0) {
 			continue;
 		}
 		n = 0;
-		for (s2 = strtok(line + 18, " "); s2 != NULL && n < 12;
-		    s2 = strtok(NULL, " ")) {
+		for (s2 = strtok_r(line + 18, " ", &save2); s2 != NULL &&
+		    n < 12; s2 = strtok_r(NULL, " ", &save2)) {
 			f[n++] = s2;
 		}
 		if (n >= 1 && nsf_strv_contains(&sc->trusted, f[0])) {

@@ -588,14 +588,7 @@ load_last_good(struct nsf_policy_source *src, const git_oid *rejected)
 		return false;
 	}
 	if (load_commit(&p, &names, &err, src, &good) == 0) {
-		char *keep_c = src->rejected_commit;
-		char *keep_e = src->rejected_error;
-
-		src->rejected_commit = NULL;
-		src->rejected_error = NULL;
 		activate(src, p, &names, &good);
-		src->rejected_commit = keep_c;
-		src->rejected_error = keep_e;
 		loaded = true;
 	}
 	free(err);
@@ -616,8 +609,8 @@ try_commit(struct nsf_policy_source *src, const git_oid *id, bool *changed)
 		*changed = true;
 		return 0;
 	}
-	reject(src, id, err);
 	*changed = load_last_good(src, id);
+	reject(src, id, err);
 	return nsf_error_set(NSF_EINVAL, "policy commit %.12s rejected: %s",
 	    src->rejected_commit, src->rejected_error);
 }
@@ -638,6 +631,10 @@ nsf_policy_source_refresh(struct nsf_policy_source *src, bool force,
 	}
 	rc = resolve_target(&target, src);
 	if (rc < 0) {
+		if (fetch_rc == 0) {
+			nsf_err(NSF_SRC_POLICY, NULL, "%s; changing nothing",
+			    nsf_error_last());
+		}
 		return fetch_rc < 0 ? fetch_rc : rc;
 	}
 	git_oid_tostr(hex, sizeof(hex), &target);

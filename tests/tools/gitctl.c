@@ -229,6 +229,9 @@ print_policy_status(struct nsf_policy_source *s, int rc)
 	const struct nsf_policy *p = nsf_policy_source_policy(s);
 
 	printf("result %d\n", rc);
+	if (rc < 0) {
+		printf("error %s\n", nsf_error_last());
+	}
 	printf("commit %s\n", nsf_policy_source_commit(s) ?
 	    nsf_policy_source_commit(s) : "-");
 	printf("domains %zu\n", p ? p->ndomains : (size_t)0);
