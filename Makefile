@@ -27,6 +27,11 @@ T_LIB_OBJ := $(LIB_SRC:%.c=build/t/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/t/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# Drivers that shell tests and benchmarks run (tests/tools/*.c).
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+T_TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/t/tools/%)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
+LIB_OBJ := $(LIB_SRC:%.c=build/%.o)
 
 all: nsfailover
 
@@ -50,13 +55,21 @@ build/t/tests/%: tests/unit/%.c $(T_LIB_OBJ)
 	$(CC) $(T_CFLAGS) -o $@ $< $(T_LIB_OBJ) $(DEPS_LIBS) \
 	    $(shell pkg-config --libs cmocka)
 
-test-build: nsfailover build/t/nsfailover $(UNIT_BIN)
+build/t/tools/%: tests/tools/%.c $(T_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(T_CFLAGS) -o $@ $< $(T_LIB_OBJ) $(DEPS_LIBS)
+
+build/tools/%: tests/tools/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(DEPS_LIBS)
+
+test-build: nsfailover build/t/nsfailover $(UNIT_BIN) $(T_TOOL_BIN)
 
 # Runs every unit test and integration scenario; TESTS=pattern narrows.
 test: test-build
 	tests/run $(TESTS)
 
-bench: nsfailover
+bench: nsfailover $(TOOL_BIN)
 	tests/bench/run
 
 demo: nsfailover

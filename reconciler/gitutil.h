@@ -1,0 +1,27 @@
+/* gitutil.h - libgit2 set-up, error messages and child processes shared by
+ * the policy source, the audit log and 'nsfailover history'. */
+#ifndef NSF_GITUTIL_H
+#define NSF_GITUTIL_H
+
+#include <git2.h>
+
+#include "nsf.h"
+
+/* Initialises libgit2 once per process, with fsync of the git directory
+ * on so that a commit reported written survives a crash. */
+void nsf_git_setup(void);
+
+/* Sets the nsf error to "<what>: <libgit2's message>" and returns code. */
+int nsf_git_error(int code, const char *fmt, ...) NSF_PRINTF(2, 3);
+
+/* Runs argv (no shell) with `in` on standard input; collects standard
+ * output into `out` (may be NULL).  Writes the exit status (or 128 + the
+ * signal) to *out_status.  Returns 0 when the program ran. */
+int nsf_proc_run(int *out_status, char *const argv[], const char *in,
+    size_t in_len, struct nsf_buf *out, const char *const *env_extra);
+
+/* Writes data to path through a temporary file, fsync and rename. */
+int nsf_file_write_atomic(const char *path, const void *data, size_t len,
+    int mode);
+
+#endif
