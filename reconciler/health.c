@@ -10,6 +10,9 @@
 
 #define MAX_PROVIDERS 64        /* per domain; the policy allows fewer */
 
+/* Reachable from unit tests through NSF_STATIC. */
+NSF_STATIC char *health_rrset_text(const ldns_rr_list *rrset);
+
 /* ---- the state machine ------------------------------------------------ */
 
 void
@@ -270,6 +273,7 @@ struct entry {
 	char *provider;
 	struct nsf_hsm m;
 	unsigned ok, total;     /* healthy / probed addresses, last round */
+	bool good;              /* the last round met the quorum */
 	char *evidence;         /* health evidence of the last round */
 	bool has_serial;        /* serials of its healthy addresses, last */
 	uint32_t min_serial;    /* round: the laggard and the leader */
@@ -370,7 +374,8 @@ rehash(struct nsf_health *h)
 }
 
 static struct entry *
-entry_find(struct nsf_health *h, const char *domain, const char *provider)
+entry_find(const struct nsf_health *h, const char *domain,
+    const char *provider)
 {
 	size_t j;
 
@@ -649,8 +654,9 @@ update_domain(struct nsf_health *h, const struct nsf_domain *d,
 		struct entry *e = entry_get(h, d->name, pv[i]->name);
 
 		judge_provider(e, d, pv[i], obs, nobs);
+		e->good = round_good(e, d);
 		if (!h->frozen) {
-			step_entry(e, d, round_good(e, d), now_ms);
+			step_entry(e, d, e->good, now_ms);
 		}
 	}
 }
@@ -715,6 +721,21 @@ nsf_health_update(struct nsf_health *h, const struct nsf_policy *pol,
 	for (i = 0; i < pol->ndomains; i++) {
 		update_domain(h, &pol->domains[i], r, now_ms);
 	}
+}
+
+int
+nsf_health_round_verdict(bool *good, const char **evidence,
+    const struct nsf_health *h, const char *domain, const char *provider)
+{
+	const struct entry *e = entry_find(h, domain,
+	    provider);
+
+	if (e == NULL || e->evidence == NULL) {
+		return NSF_ENOTFOUND;
+	}
+	*good = e->good;
+	*evidence = e->evidence;
+	return 0;
 }
 
 bool

@@ -88,6 +88,12 @@ void nsf_health_free(struct nsf_health *h);
 void nsf_health_update(struct nsf_health *h, const struct nsf_policy *pol,
     const struct nsf_round *r, int64_t now_ms);
 
+/* This round's verdict for one provider of one domain, before any
+ * threshold (what `nsfailover probe` shows); NSF_ENOTFOUND when the
+ * round did not probe it.  *evidence lives until the next update. */
+int nsf_health_round_verdict(bool *good, const char **evidence,
+    const struct nsf_health *h, const char *domain, const char *provider);
+
 /* True when the last round's canaries failed; `reason` says which. */
 bool nsf_health_frozen(const struct nsf_health *h, const char **reason);
 /* "2/2 canaries answered", "no canaries configured", ... */
