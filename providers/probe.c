@@ -26,6 +26,21 @@
 #define EDNS_SIZE 1232          /* the DNS flag day 2020 value */
 #define TCP_TAG (1ULL << 32)    /* epoll data: TCP slot vs pool socket */
 
+/* How a datagram relates to the query it claims to answer. */
+enum match {
+	MATCH_OK = 0,           /* parsed; answers exactly our question */
+	MATCH_WRONG_QUESTION,   /* not a response to our question */
+	MATCH_MALFORMED,        /* does not parse */
+};
+
+/* Reachable from unit tests (tests/unit/test_probe.c) through NSF_STATIC. */
+NSF_STATIC int probe_parse_endpoint(struct sockaddr_storage *out,
+    socklen_t *out_len, const char *text, uint16_t default_port);
+NSF_STATIC int probe_match(ldns_pkt **out, const uint8_t *ans, size_t len,
+    const uint8_t *query, size_t qend);
+NSF_STATIC enum nsf_probe_result probe_classify(const ldns_pkt *pkt,
+    bool soa, bool nxdomain_ok, uint32_t *serial, ldns_rr_list **rrset);
+
 enum job_what {
 	JOB_SOA = 0,
 	JOB_NS,
@@ -1069,12 +1084,6 @@ next_wake_ms(struct nsf_prober *p, int64_t now)
 }
 
 /* ---- answers: matching and classification ----------------------------- */
-
-enum match {
-	MATCH_OK = 0,
-	MATCH_WRONG_QUESTION,
-	MATCH_MALFORMED,
-};
 
 /*
  * Checks that `ans` answers exactly the question in `query` (header bit
