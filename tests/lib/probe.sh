@@ -13,6 +13,7 @@ registries:
   main:
     type: exec
     command: [ /bin/true ]
+    min_nameservers: 1
 YAML
 }
 
