@@ -26,14 +26,19 @@ nsf_zone_file() {
 }
 
 # nsf_start_nsd NAME ADDRESS ZONE=FILE... : starts NSD serving the given
-# zones (file paths) on ADDRESS:$NSF_DNS_PORT.  Sets NSD_PID_<NAME>.
+# zones (file paths) on ADDRESS:$NSF_DNS_PORT.  ADDRESS may be a comma-
+# separated list of addresses.  Sets NSD_PID_<NAME>.
 nsf_start_nsd() {
-	local name=$1 addr=$2 dir="$T/$1" spec zone file
+	local name=$1 addr=$2 dir="$T/$1" spec zone file a
 	shift 2
 	mkdir -p "$dir"
-	cat >"$dir/nsd.conf" <<CONF
-server:
-	ip-address: $addr@$NSF_DNS_PORT
+	{
+		echo "server:"
+		for a in ${addr//,/ }; do
+			printf '\tip-address: %s@%s\n' "$a" "$NSF_DNS_PORT"
+		done
+	} >"$dir/nsd.conf"
+	cat >>"$dir/nsd.conf" <<CONF
 	do-ip6: no
 	username: ""
 	chroot: ""
@@ -67,7 +72,7 @@ CONF
 	nsd-checkconf "$dir/nsd.conf" || return 1
 	nsf_spawn "$name" nsd -d -c "$dir/nsd.conf"
 	eval "NSD_PID_${name//-/_}=$NSF_LAST_PID"
-	nsf_wait_dns "$addr" "${1%%=*}" || {
+	nsf_wait_dns "${addr%%,*}" "${1%%=*}" || {
 		echo "# nsd $name did not start:"
 		sed 's/^/#   /' "$T/$name.log" "$dir/nsd.log" 2>/dev/null
 		return 1
@@ -75,8 +80,9 @@ CONF
 }
 
 # nsf_start_knot NAME ADDRESS [--tsig KEYNAME:ALG:SECRET] ZONE=FILE... :
-# starts Knot DNS; with --tsig every zone accepts UPDATE signed with that
-# key and bumps its serial itself.  Sets KNOT_PID_<NAME>; `knotc -s
+# starts Knot DNS (ADDRESS may be a comma-separated list); with --tsig
+# every zone accepts UPDATE signed with that key and bumps its serial
+# itself.  Sets KNOT_PID_<NAME>; `knotc -s
 # $T/NAME/knot.sock` controls it.
 nsf_start_knot() {
 	local name=$1 addr=$2 dir="$T/$1" spec zone file key="" acl=""
@@ -88,7 +94,7 @@ nsf_start_knot() {
 	mkdir -p "$dir/db"
 	cat >"$dir/knot.conf" <<CONF
 server:
-    listen: $addr@$NSF_DNS_PORT
+    listen: [ $(echo "$addr" | sed "s/,/@$NSF_DNS_PORT, /g")@$NSF_DNS_PORT ]
     rundir: "$dir"
     pidfile: "$dir/knot.pid"
     udp-workers: 1
@@ -135,7 +141,7 @@ CONF
 	done
 	nsf_spawn "$name" knotd -c "$dir/knot.conf"
 	eval "KNOT_PID_${name//-/_}=$NSF_LAST_PID"
-	nsf_wait_dns "$addr" "${1%%=*}" || {
+	nsf_wait_dns "${addr%%,*}" "${1%%=*}" || {
 		echo "# knot $name did not start:"
 		sed 's/^/#   /' "$T/$name.log" "$dir/knot.log" 2>/dev/null
 		return 1

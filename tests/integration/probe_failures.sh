@@ -1,0 +1,86 @@
+# probe_failures.sh - how each way a nameserver fails is classified: a
+# stopped server (ICMP unreachable, fails at once), one that drops packets
+# (timeout after the retries), a non-authoritative answer (lame), a
+# truncated answer with no TCP behind it, and an answer over IPv6.
+# Addresses 127.0.10.20-24 and [::1] on a port the kernel picks.
+source "$(dirname "$0")/../lib/common.sh"
+source "$NSF_ROOT/tests/lib/dns.sh"
+source "$NSF_ROOT/tests/lib/probe.sh"
+
+GOOD=127.0.10.20 DEAD=127.0.10.21 SILENT=127.0.10.22 LAME=127.0.10.23
+TC=127.0.10.24
+NS="ns1.good.test"
+
+nsf_zone_file "$T/example.test" example.test 42 $NS
+nsf_start_nsd nsd-good "$GOOD" example.test="$T/example.test" || exit 1
+probe_answerer silent "$SILENT" silent example.test 42 $NS || exit 1
+probe_answerer lame "$LAME" lame example.test 42 $NS || exit 1
+probe_answerer tc "$TC" tc example.test 42 $NS || exit 1
+probe_answerer v6 ::1 ok example.test 43 $NS ns1.v6.test || exit 1
+V6PORT=$(cat "$T/v6.port")
+
+P=$T/policy.yaml
+probe_policy_head "$P"
+cat >>"$P" <<YAML
+providers:
+  good:   { nameservers: [ { name: ns1.good.test, addresses: [ $GOOD ] } ] }
+  dead:   { nameservers: [ { name: ns1.dead.test, addresses: [ $DEAD ] } ] }
+  silent: { nameservers: [ { name: ns1.sil.test, addresses: [ $SILENT ] } ] }
+  lame:   { nameservers: [ { name: ns1.lame.test, addresses: [ $LAME ] } ] }
+  tc:     { nameservers: [ { name: ns1.tc.test, addresses: [ $TC ] } ] }
+  v6:
+    port: $V6PORT
+    nameservers: [ { name: ns1.v6.test, addresses: [ "::1" ] } ]
+defaults:
+  health: { timeout: 1s, retries: 1 }
+domains:
+  example.test:
+    registry: main
+    primary: good
+    backups: [ dead, silent, lame, tc, v6 ]
+    readiness: { mode: none }
+  dead.test:
+    registry: main
+    primary: dead
+    backups: [ good ]
+    health: { timeout: 5s, retries: 2 }
+YAML
+
+"$NSF" probe --policy "$P" --format json example.test >"$T/r.json" \
+    2>"$T/err"
+check_eq "a round with failing providers exits 1" 1 $?
+check_eq "the NSD answers" "ok 42" \
+    "$(addr_field "$T/r.json" example.test $GOOD '"\(.result) \(.serial)"')"
+check_eq "a stopped server is unreachable" unreachable \
+    "$(addr_field "$T/r.json" example.test $DEAD .result)"
+check_eq "a server that drops packets times out" timeout \
+    "$(addr_field "$T/r.json" example.test $SILENT .result)"
+check_eq "after one retry (retries: 1)" 2 \
+    "$(addr_field "$T/r.json" example.test $SILENT .tries)"
+check_eq "an answer without AA is lame" lame \
+    "$(addr_field "$T/r.json" example.test $LAME .result)"
+check_grep "and the verdict says so" "0/1 addresses ok: ns1.lame.test \
+127.0.10.23 lame" <(prov_field "$T/r.json" example.test lame .evidence)
+check_eq "a truncated answer with no TCP service fails as tcp-failed" \
+    tcp-failed "$(addr_field "$T/r.json" example.test $TC .result)"
+check_eq "IPv6: the answer from [::1] is accepted" "ok 43" \
+    "$(addr_field "$T/r.json" example.test ::1 '"\(.result) \(.serial)"')"
+check_eq "IPv6 provider is healthy" true \
+    "$(prov_field "$T/r.json" example.test v6 .healthy)"
+check "ICMP errors were matched to their queries" \
+    jq -e '.stats.icmp >= 1' "$T/r.json"
+
+# A stopped server fails at once: far sooner than its 5 s timeout x 3.
+"$NSF" probe --policy "$P" --format json dead.test >"$T/d.json" 2>"$T/err"
+check_eq "dead.test: unreachable" unreachable \
+    "$(addr_field "$T/d.json" dead.test $DEAD .result)"
+check "and the round did not wait for the timeout" \
+    jq -e '.stats.duration_ms < 5000' "$T/d.json"
+
+# The text table shows the classes too.
+"$NSF" probe --policy "$P" example.test >"$T/r.txt" 2>"$T/err"
+check_grep "text: the silent server's row" \
+    "silent +ns1.sil.test +127.0.10.22:53 +timeout +- +- +timeout x2" \
+    "$T/r.txt"
+check_grep "text: the IPv6 row brackets the address" \
+    "v6 +ns1.v6.test +\[::1\]:$V6PORT +ok" "$T/r.txt"
