@@ -829,10 +829,9 @@ dnsupdate_build(const char *zone, const struct nsf_change *chg,
 	if (rc < 0) {
 		goto out;
 	}
-	/* The packet takes the lists; the zone rdf is copied. */
+	/* The packet copies the lists and takes the zone name. */
 	p = ldns_update_pkt_new(z, LDNS_RR_CLASS_IN, pr, up, NULL);
 	z = NULL;
-	pr = up = NULL;
 	ldns_pkt_set_id(p, random_id());
 
 out:

@@ -199,7 +199,9 @@ put_variables(struct nsf_buf *b, const struct nsf_tsig_key *k,
 	put16(b, fudge);
 	put16(b, error);
 	put16(b, (unsigned)other_len);
-	nsf_buf_put(b, other, other_len);
+	if (other_len > 0) {
+		nsf_buf_put(b, other, other_len);
+	}
 }
 
 static int
