@@ -52,7 +52,7 @@ du_cli() {
 
 # du_get NAME JQ: a value from $T/NAME.json ("" when absent).
 du_get() {
-	jq -r "$2 // empty" "$T/$1.json" 2>/dev/null
+	jq -r "($2) | values" "$T/$1.json" 2>/dev/null
 }
 
 # du_ns ADDRESS DOMAIN: the NS names the parent serves, sorted, spaces.
@@ -80,4 +80,14 @@ du_check_no_secret() {
 du_addr() {
 	kdig @"$1" -p "$NSF_DNS_PORT" +time=2 +retry=1 +norec "$2" "$3" |
 	    awk -v n="$2." -v t="$3" '!/^;/ && $1 == n && $4 == t { print $5 }'
+}
+
+# du_start_fake MODE ADDRESS SECRET: the misbehaving primary of
+# tests/tools/dns_fake.py, serving child.lab.test -> provider A.
+du_start_fake() {
+	DNS_FAKE_KEY="nsf-key:hmac-sha256:$3" nsf_spawn "fake-$1" \
+	    /usr/bin/python3 "$NSF_ROOT/tests/tools/dns_fake.py" "$1" "$2" \
+	    "$NSF_DNS_PORT" "$DU_ZONE" child.lab.test ns1.provider-a.test \
+	    ns2.provider-a.test
+	wait_for 10 grep -q "mode on" "$T/fake-$1.log"
 }

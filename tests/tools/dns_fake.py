@@ -10,9 +10,11 @@ delegation, CHILD with the NS names given, whatever happens:
   noupdate  answers queries, but never answers an UPDATE
   silent    answers nothing at all (UDP read and dropped, TCP held open)
 
-Usage: dns_fake.py MODE ADDRESS PORT ZONE CHILD KEYNAME:ALG:SECRET NS...
+Usage: DNS_FAKE_KEY=KEYNAME:ALG:SECRET dns_fake.py MODE ADDRESS PORT ZONE
+       CHILD NS...   (the key comes from the environment, not argv)
 Uses Debian's python3-dnspython; run it with /usr/bin/python3.
 """
+import os
 import socket
 import sys
 import threading
@@ -123,12 +125,13 @@ def serve_tcp(fake, sock):
 
 
 def main():
-    if len(sys.argv) < 8:
+    if len(sys.argv) < 7 or "DNS_FAKE_KEY" not in os.environ:
         sys.exit(__doc__)
-    mode, addr, port, zone, child, key = sys.argv[1:7]
+    mode, addr, port, zone, child = sys.argv[1:6]
     if not addr.startswith("127."):
         sys.exit("dns_fake: listens on 127.0.0.0/8 only")
-    fake = Fake(mode, zone, child, parse_key(key), sys.argv[7:])
+    fake = Fake(mode, zone, child, parse_key(os.environ["DNS_FAKE_KEY"]),
+                sys.argv[6:])
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind((addr, int(port)))
     tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
