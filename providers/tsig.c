@@ -411,10 +411,12 @@ check_mac(const struct tsig_rr *t, const uint8_t *w, size_t tsig_off,
 	int rc;
 
 	nsf_buf_init(&in);
-	put16(&in, (unsigned)req_mac_len);
-	nsf_buf_put(&in, req_mac, req_mac_len);
+	if (req_mac != NULL) {
+		put16(&in, (unsigned)req_mac_len);
+		nsf_buf_put(&in, req_mac, req_mac_len);
+	}
 	nsf_buf_put(&in, w, tsig_off);
-	h = (uint8_t *)in.data + 2 + req_mac_len;
+	h = (uint8_t *)in.data + (in.len - tsig_off);
 	h[0] = (uint8_t)(t->orig_id >> 8);
 	h[1] = (uint8_t)t->orig_id;
 	ar = get16(w + 10) - 1;
