@@ -13,6 +13,7 @@ nsf_delegation_init(struct nsf_delegation *d)
 	memset(d, 0, sizeof(*d));
 	nsf_strv_init(&d->ns);
 	nsf_strv_init(&d->statuses);
+	nsf_strv_init(&d->glue);
 }
 
 void
@@ -26,6 +27,7 @@ nsf_delegation_deinit(struct nsf_delegation *d)
 	free(d->ds);
 	nsf_strv_deinit(&d->ns);
 	nsf_strv_deinit(&d->statuses);
+	nsf_strv_deinit(&d->glue);
 	nsf_delegation_init(d);
 }
 

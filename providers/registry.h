@@ -23,6 +23,9 @@ struct nsf_delegation {
 	struct nsf_strv statuses;       /* EPP statuses ("ok",
 					 * "clientUpdateProhibited", ...) */
 	uint32_t ns_ttl;        /* TTL of the NS set at the parent; 0 unknown */
+	struct nsf_strv glue;   /* "name address" lines: the addresses the
+				 * parent returns for the nameservers (DNS
+				 * UPDATE; empty where unknown) */
 };
 
 void nsf_delegation_init(struct nsf_delegation *d);

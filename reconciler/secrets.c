@@ -248,6 +248,19 @@ nsf_secrets_require(const char **out, const struct nsf_secrets *s,
 }
 
 void
+nsf_secrets_fields(const struct nsf_secrets *s, const char *credential,
+    struct nsf_strv *out)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->n; i++) {
+		if (strcmp(s->v[i].credential, credential) == 0) {
+			nsf_strv_push(out, s->v[i].field);
+		}
+	}
+}
+
+void
 nsf_secrets_values(const struct nsf_secrets *s, struct nsf_strv *out)
 {
 	size_t i;

@@ -39,6 +39,10 @@ bool nsf_secrets_has(const struct nsf_secrets *s, const char *credential);
  * credential and the field when it is missing. */
 int nsf_secrets_require(const char **out, const struct nsf_secrets *s,
     const char *credential, const char *field);
+/* The field names of one credential, in file order (none when the
+ * credential is missing); the exec driver passes each on. */
+void nsf_secrets_fields(const struct nsf_secrets *s, const char *credential,
+    struct nsf_strv *out);
 /* Every secret value, for tests and log scrubbing. */
 void nsf_secrets_values(const struct nsf_secrets *s, struct nsf_strv *out);
 

@@ -79,18 +79,19 @@ CONF
 	}
 }
 
-# nsf_start_knot NAME ADDRESS [--tsig KEYNAME:ALG:SECRET] ZONE=FILE... :
+# nsf_start_knot NAME ADDRESS [--tsig KEYNAME:ALG:SECRET]... ZONE=FILE... :
 # starts Knot DNS (ADDRESS may be a comma-separated list); with --tsig
-# every zone accepts UPDATE signed with that key and bumps its serial
-# itself.  Sets KNOT_PID_<NAME>; `knotc -s
-# $T/NAME/knot.sock` controls it.
+# (repeatable) every zone accepts UPDATE
+# signed with any of those keys and bumps its serial itself.  Sets
+# KNOT_PID_<NAME>; `knotc -s $T/NAME/knot.sock` controls it.
 nsf_start_knot() {
 	local name=$1 addr=$2 dir="$T/$1" spec zone file key="" acl=""
+	local keys=() knames=""
 	shift 2
-	if [ "${1:-}" = --tsig ]; then
-		key=$2
+	while [ "${1:-}" = --tsig ]; do
+		keys+=("$2")
 		shift 2
-	fi
+	done
 	mkdir -p "$dir/db"
 	cat >"$dir/knot.conf" <<CONF
 server:
@@ -108,16 +109,18 @@ database:
 control:
     listen: "$dir/knot.sock"
 CONF
-	if [ -n "$key" ]; then
-		IFS=: read -r kname kalg ksecret <<<"$key"
+	if [ ${#keys[@]} -gt 0 ]; then
+		echo "key:" >>"$dir/knot.conf"
+		for key in "${keys[@]}"; do
+			IFS=: read -r kname kalg ksecret <<<"$key"
+			printf '  - id: %s\n    algorithm: %s\n    secret: %s\n' \
+			    "$kname" "$kalg" "$ksecret" >>"$dir/knot.conf"
+			knames="${knames:+$knames, }$kname"
+		done
 		cat >>"$dir/knot.conf" <<CONF
-key:
-  - id: $kname
-    algorithm: $kalg
-    secret: $ksecret
 acl:
   - id: update
-    key: $kname
+    key: [ $knames ]
     action: update
 CONF
 		acl="    acl: update"
