@@ -50,7 +50,15 @@ build/t/tests/%: tests/unit/%.c $(T_LIB_OBJ)
 	$(CC) $(T_CFLAGS) -o $@ $< $(T_LIB_OBJ) $(DEPS_LIBS) \
 	    $(shell pkg-config --libs cmocka)
 
-test-build: nsfailover build/t/nsfailover $(UNIT_BIN)
+# Test tooling (not user commands), linked against the library objects.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/t/tools/%)
+
+build/t/tools/%: tests/tools/%.c $(T_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(T_CFLAGS) -o $@ $< $(T_LIB_OBJ) $(DEPS_LIBS)
+
+test-build: nsfailover build/t/nsfailover $(UNIT_BIN) $(TOOL_BIN)
 
 # Runs every unit test and integration scenario; TESTS=pattern narrows.
 test: test-build
