@@ -514,13 +514,6 @@ host_create(struct epp_conn *c, const struct nsf_change *chg,
 	xmlDocPtr doc;
 	int rc;
 
-	if (glue && ns->naddrs == 0) {
-		outcome_set(o, NSF_APPLY_REFUSED, 0, NULL, nsf_xasprintf(
-		    "host %s lies inside %s and needs glue addresses, but "
-		    "the policy gives none; nothing was sent", ns->name,
-		    chg->domain));
-		return 1;
-	}
 	nsf_epp_response_init(&r);
 	trid_new(c, trid, sizeof(trid));
 	doc = nsf_epp_build_host_create(ns, glue, trid);
@@ -584,6 +577,28 @@ host_check(struct epp_conn *c, const struct effective *e,
 	return rc < 0 ? 1 : 0;
 }
 
+/* Host attributes: glue rides in the update; a name inside the domain
+ * without addresses would be refused, so nothing is sent. */
+static int
+glue_check(const struct nsf_change *chg, const struct effective *e,
+    struct nsf_outcome *o)
+{
+	size_t i;
+
+	for (i = 0; i < e->nadd; i++) {
+		if (nsf_name_in_zone(e->add[i]->name, chg->domain) &&
+		    e->add[i]->naddrs == 0) {
+			outcome_set(o, NSF_APPLY_REFUSED, 0, NULL,
+			    nsf_xasprintf("host %s lies inside %s and needs "
+			    "glue addresses, but the policy gives none; "
+			    "nothing was sent", e->add[i]->name,
+			    chg->domain));
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Host objects: every added name must exist before the update. */
 static int
 hosts_ensure(struct epp_conn *c, const struct nsf_change *chg,
@@ -593,6 +608,9 @@ hosts_ensure(struct epp_conn *c, const struct nsf_change *chg,
 	size_t i;
 	int stop = 0;
 
+	if (glue_check(chg, e, o) != 0) {
+		return 1;
+	}
 	if (!c->host_objects || e->nadd == 0) {
 		return 0;
 	}
@@ -772,6 +790,30 @@ apply_precheck(struct epp_conn *c, const struct nsf_change *chg,
 	return 0;
 }
 
+/* The steps up to and including the update; returns true when the
+ * update was sent (update_send logs its own outcome). */
+static bool
+apply_steps(struct epp_conn *c, const struct nsf_change *chg,
+    struct nsf_epp_domain_info *di, struct effective *e,
+    struct nsf_outcome *o)
+{
+	if (apply_precheck(c, chg, di, o) != 0) {
+		return false;
+	}
+	effective_compute(e, chg, &di->deleg);
+	if (e->nadd == 0 && e->nrem == 0 && !chg->ds_change) {
+		outcome_set(o, NSF_APPLY_DONE, 0, NULL, nsf_xstrdup("the "
+		    "registry already holds the wanted nameservers; nothing "
+		    "was sent"));
+		return false;
+	}
+	if (hosts_ensure(c, chg, e, o) != 0) {
+		return false;
+	}
+	update_send(c, chg, e, o);
+	return true;
+}
+
 static int
 epp_apply(struct nsf_registry_conn *base, const struct nsf_change *chg,
     struct nsf_outcome *o)
@@ -786,22 +828,8 @@ epp_apply(struct nsf_registry_conn *base, const struct nsf_change *chg,
 	o->client_trid = nsf_xstrdup(chg->client_trid ? chg->client_trid :
 	    trid);
 	nsf_epp_domain_info_init(&di);
-	if (apply_precheck(c, chg, &di, o) != 0) {
-		goto out;
-	}
-	effective_compute(&e, chg, &di.deleg);
-	if (e.nadd == 0 && e.nrem == 0 && !chg->ds_change) {
-		outcome_set(o, NSF_APPLY_DONE, 0, NULL, nsf_xstrdup("the "
-		    "registry already holds the wanted nameservers; nothing "
-		    "was sent"));
-		goto out;
-	}
-	if (hosts_ensure(c, chg, &e, o) != 0) {
-		goto out;
-	}
-	update_send(c, chg, &e, o);
-out:
-	if (o->result == NSF_APPLY_REFUSED || o->result == NSF_APPLY_FAILED) {
+	if (!apply_steps(c, chg, &di, &e, o) &&
+	    (o->result == NSF_APPLY_REFUSED || o->result == NSF_APPLY_FAILED)) {
 		nsf_warn(NSF_SRC_REGISTRY, chg->domain, "change %s: %s",
 		    nsf_apply_result_name(o->result), o->message);
 	}
@@ -932,6 +960,7 @@ logout(struct epp_conn *c)
 	if (!c->ready || nsf_epp_tls_peer_gone(&c->tls)) {
 		return;
 	}
+	c->ready = false;        /* ending on purpose: nothing to warn of */
 	c->timeout_ms = saved < LOGOUT_TIMEOUT_MS ? saved : LOGOUT_TIMEOUT_MS;
 	nsf_epp_response_init(&r);
 	trid_new(c, trid, sizeof(trid));
@@ -1029,11 +1058,8 @@ epp_open(struct nsf_registry_conn **out, const struct nsf_registry *cfg,
 	c->tcfg.client_cert = c->cert;
 	c->tcfg.client_key = c->key;
 	c->tcfg.credential = c->credential;
-
-	rc = session_ensure(c);
-	if (rc < 0) {
-		goto out;
-	}
+	/* The session opens with the first command, so a registry that is
+	 * down at start-up delays nothing but its own domains. */
 	*out = &c->base;
 	return 0;
 out:

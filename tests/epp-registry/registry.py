@@ -421,7 +421,8 @@ class Session:
         code = code.get("code") if code is not None else "greeting"
         self.srv.log.write("session=%d client=%s command=%s cltrid=%s "
                            "result=%s%s" % (
-                               self.id, self.clid or "-", cmd, cl_trid,
+                               self.id, self.clid or "-", cmd,
+                               cl_trid or "-",
                                "dropped" if answer is None else code,
                                " fault=%s" % json.dumps(fault)
                                if fault else ""), masked(doc))

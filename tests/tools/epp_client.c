@@ -9,7 +9,8 @@
  *     apply DOMAIN [--add NAME[=ADDR,ADDR]]... [--rem NAME]...
  *           [--ds-add "TAG ALG TYPE HEX"]... [--ds-rem "..."]...
  *     poll
- *     hold SECONDS         stay logged in, calling keepalive every 100 ms
+ *     hold DOMAIN SECONDS  observe, then stay logged in for SECONDS,
+ *                          calling keepalive every 100 ms
  *     raw FILE             send a frame as it is; print the result code
  *
  * apply prints the outcome; when it is "unknown" it re-reads the domain
@@ -231,10 +232,16 @@ do_poll(struct nsf_registry_conn *c, struct nsf_buf *b)
 }
 
 static int
-do_hold(struct nsf_registry_conn *c, const char *secs, struct nsf_buf *b)
+do_hold(struct nsf_registry_conn *c, const char *domain, const char *secs,
+    struct nsf_buf *b)
 {
 	int64_t end = nsf_mono_ms() + atoi(secs) * 1000;
-	int rc = 0;
+	struct nsf_delegation d;
+	int rc;
+
+	nsf_delegation_init(&d);
+	rc = nsf_registry_observe(c, domain, &d);     /* opens the session */
+	nsf_delegation_deinit(&d);
 
 	while (nsf_mono_ms() < end && rc == 0) {
 		rc = c->ops->keepalive(c);
@@ -281,8 +288,8 @@ run(struct nsf_registry_conn *c, int argc, char **argv, struct nsf_buf *b)
 	if (strcmp(cmd, "poll") == 0) {
 		return do_poll(c, b);
 	}
-	if (strcmp(cmd, "hold") == 0 && argc == 2) {
-		return do_hold(c, argv[1], b);
+	if (strcmp(cmd, "hold") == 0 && argc == 3) {
+		return do_hold(c, argv[1], argv[2], b);
 	}
 	if (strcmp(cmd, "raw") == 0 && argc == 2) {
 		return do_raw(c, argv[1], b);
