@@ -409,6 +409,11 @@ class Session:
         cmd, cl_trid, domain = self.describe(doc)
         fault = self.srv.faults.take(cmd, domain)
         keep_open = True
+        if fault and fault.get("action") == "oversize":
+            self.srv.log.write("session=%d command=%s result=oversize "
+                               "fault" % (self.id, cmd))
+            self.conn.sendall(struct.pack(">I", 64 << 20) + b"<epp")
+            return False
         try:
             if fault and fault.get("delay"):
                 time.sleep(float(fault["delay"]))

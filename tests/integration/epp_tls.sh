@@ -20,6 +20,7 @@ sed -e "s#client.pem#badclient.pem#" -e "s#client.key#badclient.key#" \
 chmod 600 "$T/badcert.yaml"
 cat >"$T/registry.json" <<JSON
 { "tlds": ["test"], "registrars": {"nsfo-test": "$EPP_PW"},
+  "idle_timeout": 3,
   "domains": {"example.test": {"sponsor": "nsfo-test",
     "ns": ["ns1.provider-a.test", "ns2.provider-a.test"]}},
   "hosts": {} }
@@ -32,6 +33,27 @@ epp_start_registry wrong 127.0.20.31:7700 "$T/registry.json" "" "" wrongname ||
 epp_run good observe example.test
 check_eq "verified TLS session: observe works" \
     "ns1.provider-a.test ns2.provider-a.test" "$(jget "$T/good.json" 'd["ns"]')"
+
+# --- session upkeep: the registry closes sessions idle for 3 s
+epp_run idle --keepalive 60s hold example.test 5
+check_eq "idle session closed by the registry: the next read reconnects" \
+    "ns1.provider-a.test ns2.provider-a.test|2" \
+    "$(jget "$T/idle.json" '" ".join(d["after"]["ns"]) + "|" + str(d["logins"])')"
+epp_run alive --keepalive 1s hold example.test 5
+check_eq "hello within the idle timeout keeps the session" "ok|1" \
+    "$(jget "$T/alive.json" 'd["keepalive"] + "|" + str(d["logins"])')"
+
+# --- bounded reads: size and time
+epp_fault reg '[{"command": "domain:info", "action": "oversize"}]'
+epp_run big observe example.test
+check_grep "a frame over the size limit is refused" \
+    'announced a frame of 67108864 bytes' "$T/big.json"
+epp_fault reg '[{"command": "domain:info", "delay": 4}]'
+start=$(date +%s)
+epp_run slow --timeout 2s observe example.test
+check_grep "a registry slower than the timeout: a clear error" \
+    'did not answer in time' "$T/slow.json"
+check "the timeout bounds the wait" test $(($(date +%s) - start)) -lt 4
 
 EPP_CA=$T/pki/otherca.pem epp_run wrongca observe example.test
 check_grep "wrong CA: the registry's certificate is refused" \

@@ -9,8 +9,8 @@
  *     apply DOMAIN [--add NAME[=ADDR,ADDR]]... [--rem NAME]...
  *           [--ds-add "TAG ALG TYPE HEX"]... [--ds-rem "..."]...
  *     poll
- *     hold DOMAIN SECONDS  observe, then stay logged in for SECONDS,
- *                          calling keepalive every 100 ms
+ *     hold DOMAIN SECONDS  observe, stay logged in for SECONDS calling
+ *                          keepalive every 100 ms, then observe again
  *     raw FILE             send a frame as it is; print the result code
  *
  * apply prints the outcome; when it is "unknown" it re-reads the domain
@@ -247,8 +247,10 @@ do_hold(struct nsf_registry_conn *c, const char *domain, const char *secs,
 		rc = c->ops->keepalive(c);
 		usleep(100000);
 	}
-	nsf_buf_printf(b, "{\"keepalive\":%s}", rc == 0 ? "\"ok\"" :
-	    "\"failed\"");
+	nsf_buf_printf(b, "{\"keepalive\":%s,\"after\":", rc == 0 ?
+	    "\"ok\"" : "\"failed\"");
+	rc = do_observe(c, domain, b);
+	nsf_buf_puts(b, "}");
 	return rc;
 }
 
@@ -346,8 +348,8 @@ parse_opt(struct opts *o, int opt, const char *arg)
 	}
 }
 
-int
-main(int argc, char **argv)
+static int
+parse_args(struct opts *o, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "server", 1, 0, 's' }, { "secrets", 1, 0, 'S' },
@@ -356,26 +358,36 @@ main(int argc, char **argv)
 		{ "keepalive", 1, 0, 'k' }, { "frames", 1, 0, 'f' },
 		{ "log", 1, 0, 'l' }, { 0, 0, 0, 0 },
 	};
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	o->reg.name = "test-registry";
+	o->reg.type = NSF_REGISTRY_EPP;
+	o->reg.timeout_ms = 10000;
+	while ((opt = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+		if (parse_opt(o, opt, optarg) < 0) {
+			return -1;
+		}
+	}
+	if (optind >= argc || o->secrets == NULL) {
+		return nsf_error_set(NSF_EINVAL, "usage: see epp_client.c");
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
 	struct opts o;
 	struct nsf_secrets *sec = NULL;
 	struct nsf_registry_conn *c = NULL;
 	struct nsf_buf b;
-	int opt, rc = 0;
+	int rc;
 
-	memset(&o, 0, sizeof(o));
-	o.reg.name = "test-registry";
-	o.reg.type = NSF_REGISTRY_EPP;
-	o.reg.timeout_ms = 10000;
 	nsf_buf_init(&b);
 	nsf_log_set_level_all(NSF_LOG_DEBUG);
-	while ((opt = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
-		if (parse_opt(&o, opt, optarg) < 0) {
-			rc = -1;
-			goto out;
-		}
-	}
-	if (optind >= argc || o.secrets == NULL) {
-		rc = nsf_error_set(NSF_EINVAL, "usage: see epp_client.c");
+	rc = parse_args(&o, argc, argv);
+	if (rc < 0) {
 		goto out;
 	}
 
@@ -400,7 +412,6 @@ main(int argc, char **argv)
 out:
 	if (rc < 0 && b.len == 0) {
 		printf("{\"error\":");
-		nsf_buf_deinit(&b);
 		nsf_buf_put_json_string(&b, nsf_error_last());
 		printf("%s}\n", b.data);
 	}
