@@ -707,8 +707,9 @@ update_result(struct epp_conn *c, const struct nsf_change *chg,
 		break;
 	default:
 		m = refusal_message(c, chg, r);
-		o->config_problem = (r->code >= 2000 && r->code < 2200) ||
-		    r->code == 2200;
+		/* our request or our credentials are wrong */
+		o->config_problem = (r->code >= 2000 && r->code <= 2005) ||
+		    (r->code >= 2100 && r->code <= 2103) || r->code == 2200;
 		break;
 	}
 	outcome_set(o, res, r->code, r, m);
