@@ -375,14 +375,24 @@ bool
 nsf_epp_tls_peer_gone(struct nsf_epp_tls *t)
 {
 	struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
+	char byte;
+	int ret;
 
 	if (t->fd < 0) {
 		return true;
 	}
-	if (SSL_pending(t->ssl) > 0) {
-		return true;
+	if (SSL_pending(t->ssl) == 0 && poll(&pfd, 1, 0) == 0) {
+		return false;
 	}
-	return poll(&pfd, 1, 0) != 0;
+	/* Readable: TLS 1.3 session tickets and key updates are records
+	 * too, and leave the session usable; end of file, an alert or
+	 * unexpected data mean it is gone. */
+	ret = SSL_peek(t->ssl, &byte, 1);
+	if (ret <= 0 && SSL_get_error(t->ssl, ret) == SSL_ERROR_WANT_READ) {
+		return false;
+	}
+	ERR_clear_error();
+	return true;
 }
 
 void
