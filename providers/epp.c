@@ -1,19 +1,1127 @@
-/* epp.c - registry driver (placeholder until its issue lands). */
-#include <stddef.h>
+/* epp.c - EPP registry driver (RFC 5730-5732, 5734, 5910): the session
+ * (greeting, login, keepalive, logout, reconnect with backoff) and the
+ * driver operations observe, apply and poll.
+ *
+ * Session states:
+ *
+ *   CLOSED --TCP+TLS, greeting read, login 1000--> READY
+ *     ^                                              |
+ *     |  EOF, timeout, x5xx answer, protocol error   | command/answer
+ *     +----------------------------------------------+ (stays READY)
+ *
+ * A failed attempt to reach READY waits 1 s, then 2 s, 4 s ... 5 min
+ * before the next one.  A command that may change something (host:create,
+ * domain:update) is sent at most once: when its answer is lost the outcome
+ * is unknown and the caller re-reads with domain:info.  Read-only commands
+ * are retried once on a fresh session.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "registry.h"
+#include "../reconciler/log.h"
+#include "epp.h"
+
+#define BACKOFF_MIN_MS 1000u
+#define BACKOFF_MAX_MS (5u * 60 * 1000)
+#define KEEPALIVE_DEFAULT_MS (60u * 1000)
+#define POLL_MAX_MESSAGES 64    /* per call, so a flood cannot pin us */
+#define LOGOUT_TIMEOUT_MS 5000
+
+struct epp_conn {
+	struct nsf_registry_conn base;  /* first: the registry.h handle */
+	struct nsf_epp_tls tls;
+	struct nsf_epp_tls_cfg tcfg;    /* strings below are owned copies */
+	char *host, *ca_file, *cert, *key, *credential;
+	char *username;
+	char *password;         /* never logged or traced */
+	struct nsf_epp_greeting greeting;
+	bool ready;             /* logged in */
+	bool host_objects;      /* host-1.0 in use (else hostAttr) */
+	bool secdns;            /* secDNS-1.1 offered and announced */
+	uint64_t timeout_ms;    /* per operation */
+	uint64_t keepalive_ms;  /* idle time before <hello> */
+	int64_t last_io_ms;     /* monotonic time of the last answer */
+	int64_t next_attempt_ms;        /* monotonic; 0 = now */
+	uint64_t backoff_ms;    /* next wait after a failed attempt; 0 =
+				 * no failure yet */
+	unsigned seq;           /* clTRID counter */
+	unsigned logins;
+	char *frame_dir;        /* test tooling: copy of every sent frame */
+	unsigned frame_seq;
+};
+
+static const char *
+reg_name(const struct epp_conn *c)
+{
+	return c->base.cfg->name;
+}
+
+static int64_t
+deadline(const struct epp_conn *c)
+{
+	return nsf_mono_ms() + (int64_t)c->timeout_ms;
+}
+
+static void
+trid_new(struct epp_conn *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "NSFO-%lld-%ld-%04u",
+	    (long long)(nsf_now_ms() / 1000), (long)getpid(), ++c->seq);
+}
+
+static void
+session_drop(struct epp_conn *c, const char *why)
+{
+	if (c->ready) {
+		nsf_warn(NSF_SRC_REGISTRY, NULL, "session with registry %s "
+		    "ended: %s; the next command reconnects", reg_name(c),
+		    why);
+	}
+	nsf_epp_tls_close(&c->tls);
+	c->ready = false;
+}
+
+/* Test tooling: keeps a copy of a sent frame (password already masked). */
+static void
+trace_frame(struct epp_conn *c, const char *what, const char *xml,
+    size_t len)
+{
+	char *path;
+	FILE *f;
+
+	if (c->frame_dir == NULL) {
+		return;
+	}
+	path = nsf_xasprintf("%s/%04u-%s.xml", c->frame_dir, ++c->frame_seq,
+	    what);
+	f = fopen(path, "w");
+	if (f != NULL) {
+		fwrite(xml, 1, len, f);
+		fclose(f);
+	}
+	free(path);
+}
+
+/* Sends `doc` and reads one frame.  `shown` is what may be traced (the
+ * login with its password masked); NULL = doc itself.  *sent tells
+ * whether the frame may have reached the registry. */
+static int
+exchange_raw(struct epp_conn *c, xmlDocPtr doc, xmlDocPtr shown,
+    const char *what, char **out, size_t *out_len, bool *sent)
+{
+	char *xml = NULL;
+	size_t len;
+	int64_t dl = deadline(c);
+	int rc;
+
+	*sent = false;
+	rc = nsf_epp_doc_dump(&xml, &len, shown ? shown : doc);
+	if (rc < 0) {
+		return rc;
+	}
+	trace_frame(c, what, xml, len);
+	if (shown != NULL) {
+		free(xml);
+		rc = nsf_epp_doc_dump(&xml, &len, doc);
+		if (rc < 0) {
+			return rc;
+		}
+	}
+	nsf_debug(NSF_SRC_REGISTRY, NULL, "sending %s to registry %s", what,
+	    reg_name(c));
+	*sent = true;
+	rc = nsf_epp_tls_send(&c->tls, xml, len, dl);
+	if (shown != NULL) {
+		explicit_bzero(xml, len);
+	}
+	free(xml);
+	if (rc < 0) {
+		return rc;
+	}
+
+	rc = nsf_epp_tls_recv(&c->tls, out, out_len, dl);
+	if (rc < 0) {
+		return rc;
+	}
+	c->last_io_ms = nsf_mono_ms();
+	return 0;
+}
+
+/* One command on the current session: send, read, parse, check the
+ * transaction ids.  Ends the session on transport or protocol errors and
+ * when the registry says it is closing (x5xx). */
+static int
+exchange(struct epp_conn *c, xmlDocPtr doc, xmlDocPtr shown,
+    const char *what, const char *cl_trid, struct nsf_epp_response *r,
+    bool *sent)
+{
+	char *frame = NULL;
+	size_t len;
+	int rc;
+
+	rc = exchange_raw(c, doc, shown, what, &frame, &len, sent);
+	if (rc < 0) {
+		session_drop(c, nsf_error_last());
+		return rc;
+	}
+
+	rc = nsf_epp_response_parse(r, frame, len, cl_trid);
+	free(frame);
+	if (rc < 0) {
+		session_drop(c, nsf_error_last());
+		return rc;
+	}
+	if (r->code >= 2500 || r->code == 1500) {
+		session_drop(c, nsf_epp_code_text(r->code));
+	}
+	return 0;
+}
 
 static int
-stub_open(struct nsf_registry_conn **out, const struct nsf_registry *cfg,
+read_greeting(struct epp_conn *c, int64_t dl)
+{
+	char *frame = NULL;
+	size_t len;
+	int rc;
+
+	rc = nsf_epp_tls_recv(&c->tls, &frame, &len, dl);
+	if (rc < 0) {
+		return rc;
+	}
+	nsf_epp_greeting_deinit(&c->greeting);
+	rc = nsf_epp_greeting_parse(&c->greeting, frame, len);
+	free(frame);
+	return rc;
+}
+
+/* Picks the services to announce: only what the greeting offers and we
+ * use. */
+static int
+choose_services(struct epp_conn *c, struct nsf_strv *objs,
+    struct nsf_strv *exts)
+{
+	const struct nsf_epp_greeting *g = &c->greeting;
+	bool host_offered = nsf_strv_contains(&g->obj_uris, NSF_EPP_NS_HOST);
+	enum nsf_host_model model = c->base.cfg->host_model;
+
+	if (!nsf_strv_contains(&g->obj_uris, NSF_EPP_NS_DOMAIN)) {
+		return nsf_error_set(NSF_ERROR, "registry %s does not offer "
+		    "the domain mapping (%s)", reg_name(c), NSF_EPP_NS_DOMAIN);
+	}
+	if (model == NSF_HOST_OBJECTS && !host_offered) {
+		return nsf_error_set(NSF_EINVAL, "registry %s: host_model is "
+		    "objects but the registry does not offer %s",
+		    reg_name(c), NSF_EPP_NS_HOST);
+	}
+	c->host_objects = model == NSF_HOST_OBJECTS ||
+	    (model == NSF_HOST_AUTO && host_offered);
+	c->secdns = nsf_strv_contains(&g->ext_uris, NSF_EPP_NS_SECDNS);
+	nsf_strv_push(objs, NSF_EPP_NS_DOMAIN);
+	if (c->host_objects) {
+		nsf_strv_push(objs, NSF_EPP_NS_HOST);
+	}
+	if (c->secdns) {
+		nsf_strv_push(exts, NSF_EPP_NS_SECDNS);
+	}
+	return 0;
+}
+
+static int
+login_fill(struct epp_conn *c, struct nsf_epp_login *l)
+{
+	const struct nsf_epp_greeting *g = &c->greeting;
+	size_t pwlen = strlen(c->password);
+
+	if (!nsf_strv_contains(&g->versions, "1.0")) {
+		return nsf_error_set(NSF_ERROR, "registry %s does not offer "
+		    "EPP version 1.0", reg_name(c));
+	}
+	if (pwlen < 6 || pwlen > 16) {
+		return nsf_error_set(NSF_EINVAL, "credential '%s': password "
+		    "has %zu characters; EPP allows 6 to 16 (RFC 5730)",
+		    c->credential, pwlen);
+	}
+	l->cl_id = c->username;
+	l->pw = c->password;
+	l->version = "1.0";
+	l->lang = nsf_strv_contains(&g->langs, "en") || g->langs.n == 0 ?
+	    "en" : g->langs.v[0];
+	return 0;
+}
+
+static int
+login_result(struct epp_conn *c, const struct nsf_epp_response *r)
+{
+	if (r->code == 1000) {
+		return 0;
+	}
+	if (r->code == 2200 || r->code == 2501) {
+		return nsf_error_set(NSF_EINVAL, "registry %s refused the "
+		    "login of '%s' (%d %s): check credential '%s'",
+		    reg_name(c), c->username, r->code,
+		    nsf_epp_code_text(r->code), c->credential);
+	}
+	return nsf_error_set(NSF_EUNREACHABLE, "registry %s refused the "
+	    "login (%d %s: %s)", reg_name(c), r->code,
+	    nsf_epp_code_text(r->code), r->msg);
+}
+
+static int
+login(struct epp_conn *c)
+{
+	struct nsf_strv objs, exts;
+	struct nsf_epp_login l = { 0 };
+	struct nsf_epp_response r;
+	xmlDocPtr doc = NULL, shown = NULL;
+	char trid[64];
+	bool sent;
+	int rc;
+
+	nsf_strv_init(&objs);
+	nsf_strv_init(&exts);
+	nsf_epp_response_init(&r);
+	rc = choose_services(c, &objs, &exts);
+	if (rc < 0) {
+		goto out;
+	}
+
+	rc = login_fill(c, &l);
+	if (rc < 0) {
+		goto out;
+	}
+	l.obj_uris = &objs;
+	l.ext_uris = &exts;
+	trid_new(c, trid, sizeof(trid));
+	doc = nsf_epp_build_login(&l, trid);
+	l.pw = "********";
+	shown = nsf_epp_build_login(&l, trid);
+	rc = exchange(c, doc, shown, "login", trid, &r, &sent);
+	if (rc < 0) {
+		goto out;
+	}
+	rc = login_result(c, &r);
+out:
+	xmlFreeDoc(doc);
+	xmlFreeDoc(shown);
+	nsf_epp_response_deinit(&r);
+	nsf_strv_deinit(&objs);
+	nsf_strv_deinit(&exts);
+	return rc;
+}
+
+static int
+session_start(struct epp_conn *c)
+{
+	int64_t dl = deadline(c);
+	int rc;
+
+	rc = nsf_epp_tls_open(&c->tls, &c->tcfg, dl);
+	if (rc < 0) {
+		return rc;
+	}
+
+	rc = read_greeting(c, dl);
+	if (rc < 0) {
+		nsf_epp_tls_close(&c->tls);
+		return rc;
+	}
+
+	rc = login(c);
+	if (rc < 0) {
+		nsf_epp_tls_close(&c->tls);
+		return rc;
+	}
+	c->ready = true;
+	c->logins++;
+	c->last_io_ms = nsf_mono_ms();
+	nsf_info(NSF_SRC_REGISTRY, NULL, "logged in to registry %s (%s) as "
+	    "%s; nameservers as host %s, secDNS %s", reg_name(c),
+	    c->greeting.sv_id, c->username,
+	    c->host_objects ? "objects" : "attributes",
+	    c->secdns ? "offered" : "not offered");
+	return 0;
+}
+
+/* Makes sure a logged-in session exists, reconnecting when the registry
+ * closed the old one; waits out the backoff after failures. */
+static int
+session_ensure(struct epp_conn *c)
+{
+	int64_t now = nsf_mono_ms();
+	int rc;
+
+	if (c->ready && !nsf_epp_tls_peer_gone(&c->tls)) {
+		return 0;
+	}
+	session_drop(c, "the registry closed the connection");
+	if (now < c->next_attempt_ms) {
+		return nsf_error_set(NSF_EUNREACHABLE, "registry %s: waiting "
+		    "%lld ms before the next connection attempt", reg_name(c),
+		    (long long)(c->next_attempt_ms - now));
+	}
+
+	rc = session_start(c);
+	if (rc < 0) {
+		c->backoff_ms = c->backoff_ms == 0 ? BACKOFF_MIN_MS :
+		    c->backoff_ms * 2;
+		if (c->backoff_ms > BACKOFF_MAX_MS) {
+			c->backoff_ms = BACKOFF_MAX_MS;
+		}
+		c->next_attempt_ms = nsf_mono_ms() + (int64_t)c->backoff_ms;
+		nsf_warn(NSF_SRC_REGISTRY, NULL, "cannot open a session with "
+		    "registry %s: %s; next attempt in %llu ms", reg_name(c),
+		    nsf_error_last(), (unsigned long long)c->backoff_ms);
+		return rc;
+	}
+	c->backoff_ms = 0;
+	c->next_attempt_ms = 0;
+	return 0;
+}
+
+/* A read-only command: retried once on a fresh session when the old one
+ * turns out to be dead. */
+static int
+command_ro(struct epp_conn *c, xmlDocPtr doc, const char *what,
+    const char *trid, struct nsf_epp_response *r)
+{
+	bool sent;
+	int rc, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		rc = session_ensure(c);
+		if (rc < 0) {
+			return rc;
+		}
+
+		rc = exchange(c, doc, NULL, what, trid, r, &sent);
+		if (rc != NSF_EUNREACHABLE) {
+			return rc;
+		}
+	}
+	return rc;
+}
+
+/* domain:info; on a refusal *out_code says which. */
+static int
+domain_info(struct epp_conn *c, const char *domain,
+    struct nsf_epp_domain_info *out, int *out_code)
+{
+	struct nsf_epp_response r;
+	char trid[64];
+	xmlDocPtr doc;
+	int rc;
+
+	*out_code = 0;
+	nsf_epp_response_init(&r);
+	trid_new(c, trid, sizeof(trid));
+	doc = nsf_epp_build_domain_info(domain, trid);
+	rc = command_ro(c, doc, "domain-info", trid, &r);
+	xmlFreeDoc(doc);
+	if (rc < 0) {
+		goto out;
+	}
+	*out_code = r.code;
+	if (r.code != 1000) {
+		rc = nsf_error_set(r.code == 2303 ? NSF_ENOTFOUND : NSF_ERROR,
+		    "domain:info %s at registry %s: %d %s (%s)", domain,
+		    reg_name(c), r.code, nsf_epp_code_text(r.code), r.msg);
+		goto out;
+	}
+	rc = nsf_epp_domain_info_parse(out, &r);
+out:
+	nsf_epp_response_deinit(&r);
+	return rc;
+}
+
+static int
+epp_observe(struct nsf_registry_conn *base, const char *domain,
+    struct nsf_delegation *out)
+{
+	struct epp_conn *c = (struct epp_conn *)base;
+	struct nsf_epp_domain_info di;
+	int code, rc;
+
+	rc = domain_info(c, domain, &di, &code);
+	if (rc < 0) {
+		return rc;
+	}
+	nsf_delegation_deinit(out);
+	*out = di.deleg;
+	nsf_delegation_init(&di.deleg);
+	nsf_epp_domain_info_deinit(&di);
+	return 0;
+}
+
+static void
+outcome_set(struct nsf_outcome *o, enum nsf_apply_result res, int code,
+    const struct nsf_epp_response *r, char *message)
+{
+	o->result = res;
+	o->code = code;
+	free(o->message);
+	o->message = message;
+	if (r != NULL && r->sv_trid != NULL) {
+		free(o->server_trid);
+		o->server_trid = nsf_xstrdup(r->sv_trid);
+	}
+}
+
+/* The names the change really adds and removes, given the live set:
+ * adding a present name or removing an absent one would be refused. */
+struct effective {
+	const struct nsf_nameserver **add;
+	size_t nadd;
+	const char **rem;
+	size_t nrem;
+};
+
+static void
+effective_compute(struct effective *e, const struct nsf_change *chg,
+    const struct nsf_delegation *live)
+{
+	size_t i;
+
+	e->add = nsf_xcalloc(chg->nadd + 1, sizeof(*e->add));
+	e->rem = nsf_xcalloc(chg->nrem + 1, sizeof(*e->rem));
+	e->nadd = e->nrem = 0;
+	for (i = 0; i < chg->nadd; i++) {
+		if (!nsf_strv_contains(&live->ns, chg->add[i]->name)) {
+			e->add[e->nadd++] = chg->add[i];
+		}
+	}
+	for (i = 0; i < chg->nrem; i++) {
+		if (nsf_strv_contains(&live->ns, chg->rem[i])) {
+			e->rem[e->nrem++] = chg->rem[i];
+		}
+	}
+}
+
+/* host:create for one name that does not exist yet.  Returns 0 when the
+ * host exists afterwards; otherwise fills `o` (nothing was done to the
+ * delegation) and returns 1. */
+static int
+host_create(struct epp_conn *c, const struct nsf_change *chg,
+    const struct nsf_nameserver *ns, struct nsf_outcome *o)
+{
+	bool glue = nsf_name_in_zone(ns->name, chg->domain), sent;
+	struct nsf_epp_response r;
+	char trid[64];
+	xmlDocPtr doc;
+	int rc;
+
+	nsf_epp_response_init(&r);
+	trid_new(c, trid, sizeof(trid));
+	doc = nsf_epp_build_host_create(ns, glue, trid);
+	rc = exchange(c, doc, NULL, "host-create", trid, &r, &sent);
+	xmlFreeDoc(doc);
+	if (rc < 0) {
+		outcome_set(o, NSF_APPLY_FAILED, 0, NULL, nsf_xasprintf(
+		    "host:create %s failed (%s); the delegation was not "
+		    "touched", ns->name, nsf_error_last()));
+		return 1;
+	}
+	if (r.code == 1000 || r.code == 2302) {
+		nsf_info(NSF_SRC_REGISTRY, chg->domain, "host %s %s at "
+		    "registry %s%s", ns->name, r.code == 1000 ? "created" :
+		    "already exists", reg_name(c), glue ? " with glue" : "");
+		nsf_epp_response_deinit(&r);
+		return 0;
+	}
+	outcome_set(o, nsf_epp_result_class(r.code) == NSF_APPLY_REFUSED ?
+	    NSF_APPLY_REFUSED : NSF_APPLY_FAILED, r.code, &r, nsf_xasprintf(
+	    "host %s does not exist and the registry refused to create it: "
+	    "%d %s (%s); the delegation was not touched", ns->name, r.code,
+	    nsf_epp_code_text(r.code), r.msg));
+	nsf_epp_response_deinit(&r);
+	return 1;
+}
+
+static int
+host_check(struct epp_conn *c, const struct effective *e,
+    struct nsf_strv *avail, struct nsf_outcome *o)
+{
+	struct nsf_epp_response r;
+	const char **names = nsf_xcalloc(e->nadd + 1, sizeof(*names));
+	char trid[64];
+	xmlDocPtr doc;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < e->nadd; i++) {
+		names[i] = e->add[i]->name;
+	}
+	nsf_epp_response_init(&r);
+	trid_new(c, trid, sizeof(trid));
+	doc = nsf_epp_build_host_check(names, e->nadd, trid);
+	free(names);
+	rc = command_ro(c, doc, "host-check", trid, &r);
+	xmlFreeDoc(doc);
+	if (rc == 0 && r.code != 1000) {
+		rc = nsf_error_set(NSF_ERROR, "%d %s (%s)", r.code,
+		    nsf_epp_code_text(r.code), r.msg);
+	}
+	if (rc == 0) {
+		rc = nsf_epp_host_check_parse(avail, &r);
+	}
+	if (rc < 0) {
+		outcome_set(o, NSF_APPLY_FAILED, r.code, NULL, nsf_xasprintf(
+		    "host:check failed: %s; nothing was changed",
+		    nsf_error_last()));
+	}
+	nsf_epp_response_deinit(&r);
+	return rc < 0 ? 1 : 0;
+}
+
+/* Host attributes: glue rides in the update; a name inside the domain
+ * without addresses would be refused, so nothing is sent. */
+static int
+glue_check(const struct nsf_change *chg, const struct effective *e,
+    struct nsf_outcome *o)
+{
+	size_t i;
+
+	for (i = 0; i < e->nadd; i++) {
+		if (nsf_name_in_zone(e->add[i]->name, chg->domain) &&
+		    e->add[i]->naddrs == 0) {
+			outcome_set(o, NSF_APPLY_REFUSED, 0, NULL,
+			    nsf_xasprintf("host %s lies inside %s and needs "
+			    "glue addresses, but the policy gives none; "
+			    "nothing was sent", e->add[i]->name,
+			    chg->domain));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Host objects: every added name must exist before the update. */
+static int
+hosts_ensure(struct epp_conn *c, const struct nsf_change *chg,
+    const struct effective *e, struct nsf_outcome *o)
+{
+	struct nsf_strv avail;
+	size_t i;
+	int stop = 0;
+
+	if (glue_check(chg, e, o) != 0) {
+		return 1;
+	}
+	if (!c->host_objects || e->nadd == 0) {
+		return 0;
+	}
+	if (host_check(c, e, &avail, o) != 0) {
+		return 1;
+	}
+	for (i = 0; i < e->nadd && stop == 0; i++) {
+		if (nsf_strv_contains(&avail, e->add[i]->name)) {
+			stop = host_create(c, chg, e->add[i], o);
+		}
+	}
+	nsf_strv_deinit(&avail);
+	return stop;
+}
+
+/* Which status stopped a 2304: the one the registry named, else the one
+ * domain:info shows now. */
+static char *
+prohibiting_status(struct epp_conn *c, const char *domain,
+    const struct nsf_epp_response *r)
+{
+	static const char *const pending[] = {
+		"pendingUpdate", "pendingCreate", "pendingRenew",
+	};
+	struct nsf_epp_domain_info di;
+	const char *s;
+	char *found = NULL;
+	size_t i;
+	int code;
+
+	if (r->status != NULL) {
+		return nsf_xstrdup(r->status);
+	}
+	if (domain_info(c, domain, &di, &code) < 0) {
+		return nsf_xstrdup("unknown (domain:info failed)");
+	}
+	s = nsf_delegation_blocking_status(&di.deleg);
+	for (i = 0; s == NULL && i < NSF_ARRAY_SIZE(pending); i++) {
+		if (nsf_strv_contains(&di.deleg.statuses, pending[i])) {
+			s = pending[i];
+		}
+	}
+	found = nsf_xstrdup(s ? s : "unknown (domain:info shows none)");
+	nsf_epp_domain_info_deinit(&di);
+	return found;
+}
+
+static char *
+refusal_message(struct epp_conn *c, const struct nsf_change *chg,
+    const struct nsf_epp_response *r)
+{
+	char *status, *m;
+
+	switch (r->code) {
+	case 2304:
+		status = prohibiting_status(c, chg->domain, r);
+		m = nsf_xasprintf("the registry refused the change: status "
+		    "%s prohibits updating %s (2304)", status, chg->domain);
+		free(status);
+		return m;
+	case 2201:
+		return nsf_xasprintf("the registry refused the change: we "
+		    "are not the sponsoring registrar of %s (2201)",
+		    chg->domain);
+	default:
+		return nsf_xasprintf("the registry refused the change: %d %s"
+		    " (%s%s%s%s%s)", r->code, nsf_epp_code_text(r->code),
+		    r->msg, r->value ? "; " : "", r->value ? r->value : "",
+		    r->reason ? "; " : "", r->reason ? r->reason : "");
+	}
+}
+
+static void
+update_result(struct epp_conn *c, const struct nsf_change *chg,
+    const struct nsf_epp_response *r, struct nsf_outcome *o)
+{
+	enum nsf_apply_result res = nsf_epp_result_class(r->code);
+	char *m;
+
+	switch (res) {
+	case NSF_APPLY_DONE:
+		m = nsf_xasprintf("the registry made the change (%d)",
+		    r->code);
+		break;
+	case NSF_APPLY_PENDING:
+		m = nsf_xasprintf("the registry accepted the change; it "
+		    "completes later (1001); never re-sent, confirmed by "
+		    "domain:info or poll");
+		break;
+	case NSF_APPLY_UNKNOWN:
+		m = nsf_xasprintf("outcome unknown: %d %s (%s); re-read with "
+		    "domain:info before any retry", r->code,
+		    nsf_epp_code_text(r->code), r->msg);
+		break;
+	default:
+		m = refusal_message(c, chg, r);
+		/* our request or our credentials are wrong */
+		o->config_problem = (r->code >= 2000 && r->code <= 2005) ||
+		    (r->code >= 2100 && r->code <= 2103) || r->code == 2200;
+		break;
+	}
+	outcome_set(o, res, r->code, r, m);
+	nsf_log(res == NSF_APPLY_DONE || res == NSF_APPLY_PENDING ?
+	    NSF_LOG_NOTICE : NSF_LOG_WARNING, NSF_SRC_REGISTRY, chg->domain,
+	    "domain:update %s at registry %s: %s (svTRID %s)",
+	    nsf_apply_result_name(res), reg_name(c), m, r->sv_trid);
+}
+
+static void
+update_send(struct epp_conn *c, const struct nsf_change *chg,
+    const struct effective *e, struct nsf_outcome *o)
+{
+	struct nsf_change eff = *chg;
+	struct nsf_epp_response r;
+	xmlDocPtr doc;
+	bool sent;
+	int rc;
+
+	eff.add = (const struct nsf_nameserver *const *)e->add;
+	eff.nadd = e->nadd;
+	eff.rem = (const char *const *)e->rem;
+	eff.nrem = e->nrem;
+	nsf_epp_response_init(&r);
+	doc = nsf_epp_build_domain_update(&eff, !c->host_objects,
+	    o->client_trid);
+	rc = session_ensure(c);
+	if (rc == 0) {
+		rc = exchange(c, doc, NULL, "domain-update", o->client_trid,
+		    &r, &sent);
+	} else {
+		sent = false;
+	}
+	xmlFreeDoc(doc);
+	if (rc < 0) {
+		outcome_set(o, sent ? NSF_APPLY_UNKNOWN : NSF_APPLY_FAILED, 0,
+		    NULL, nsf_xasprintf(sent ? "outcome unknown: %s after "
+		    "sending domain:update; re-read with domain:info before "
+		    "any retry" : "%s; domain:update was not sent",
+		    nsf_error_last()));
+		nsf_warn(NSF_SRC_REGISTRY, chg->domain, "%s", o->message);
+		return;
+	}
+	update_result(c, chg, &r, o);
+	nsf_epp_response_deinit(&r);
+}
+
+/* Reads the domain and checks what makes the change impossible; returns
+ * 1 when `o` already says why nothing is sent. */
+static int
+apply_precheck(struct epp_conn *c, const struct nsf_change *chg,
+    struct nsf_epp_domain_info *di, struct nsf_outcome *o)
+{
+	const char *blocking;
+	int code;
+
+	if (domain_info(c, chg->domain, di, &code) < 0) {
+		outcome_set(o, code == 0 ? NSF_APPLY_FAILED :
+		    nsf_epp_result_class(code) == NSF_APPLY_REFUSED ?
+		    NSF_APPLY_REFUSED : NSF_APPLY_FAILED, code, NULL,
+		    nsf_xasprintf("%s; nothing was changed",
+		    nsf_error_last()));
+		return 1;
+	}
+	blocking = nsf_delegation_blocking_status(&di->deleg);
+	if (blocking != NULL) {
+		outcome_set(o, NSF_APPLY_REFUSED, 0, NULL, nsf_xasprintf(
+		    "status %s prohibits changing the nameservers of %s; "
+		    "nothing was sent", blocking, chg->domain));
+		return 1;
+	}
+	if (chg->ds_change && !c->secdns) {
+		o->config_problem = true;
+		outcome_set(o, NSF_APPLY_REFUSED, 0, NULL, nsf_xasprintf(
+		    "the change asks for a DS update but registry %s does "
+		    "not offer secDNS-1.1; nothing was sent", reg_name(c)));
+		return 1;
+	}
+	return 0;
+}
+
+/* The steps up to and including the update; returns true when the
+ * update was sent (update_send logs its own outcome). */
+static bool
+apply_steps(struct epp_conn *c, const struct nsf_change *chg,
+    struct nsf_epp_domain_info *di, struct effective *e,
+    struct nsf_outcome *o)
+{
+	if (apply_precheck(c, chg, di, o) != 0) {
+		return false;
+	}
+	effective_compute(e, chg, &di->deleg);
+	if (e->nadd == 0 && e->nrem == 0 && !chg->ds_change) {
+		outcome_set(o, NSF_APPLY_DONE, 0, NULL, nsf_xstrdup("the "
+		    "registry already holds the wanted nameservers; nothing "
+		    "was sent"));
+		return false;
+	}
+	if (hosts_ensure(c, chg, e, o) != 0) {
+		return false;
+	}
+	update_send(c, chg, e, o);
+	return true;
+}
+
+static int
+epp_apply(struct nsf_registry_conn *base, const struct nsf_change *chg,
+    struct nsf_outcome *o)
+{
+	struct epp_conn *c = (struct epp_conn *)base;
+	struct nsf_epp_domain_info di;
+	struct effective e = { 0 };
+	char trid[64];
+
+	nsf_outcome_deinit(o);
+	trid_new(c, trid, sizeof(trid));
+	o->client_trid = nsf_xstrdup(chg->client_trid ? chg->client_trid :
+	    trid);
+	nsf_epp_domain_info_init(&di);
+	if (!apply_steps(c, chg, &di, &e, o) &&
+	    (o->result == NSF_APPLY_REFUSED || o->result == NSF_APPLY_FAILED)) {
+		nsf_warn(NSF_SRC_REGISTRY, chg->domain, "change %s: %s",
+		    nsf_apply_result_name(o->result), o->message);
+	}
+	free(e.add);
+	free(e.rem);
+	nsf_epp_domain_info_deinit(&di);
+	return 0;
+}
+
+/* poll req, then ack of the message read. */
+static int
+poll_one(struct epp_conn *c, const char *ack_id,
+    struct nsf_epp_response *r)
+{
+	char trid[64];
+	xmlDocPtr doc;
+	bool sent;
+	int rc;
+
+	rc = session_ensure(c);
+	if (rc < 0) {
+		return rc;
+	}
+	trid_new(c, trid, sizeof(trid));
+	doc = nsf_epp_build_poll(ack_id, trid);
+	rc = exchange(c, doc, NULL, ack_id ? "poll-ack" : "poll-req", trid,
+	    r, &sent);
+	xmlFreeDoc(doc);
+	if (rc == 0 && r->code != 1000 && r->code != 1300 &&
+	    r->code != 1301) {
+		rc = nsf_error_set(NSF_ERROR, "poll at registry %s: %d %s "
+		    "(%s)", reg_name(c), r->code, nsf_epp_code_text(r->code),
+		    r->msg);
+	}
+	return rc;
+}
+
+static void
+poll_note(struct epp_conn *c, const struct nsf_epp_response *r,
+    struct nsf_strv *done)
+{
+	char *domain = NULL;
+	bool ok = false;
+
+	if (nsf_epp_pan_parse(&domain, &ok, r) < 0) {
+		nsf_info(NSF_SRC_REGISTRY, NULL, "registry %s message %s: %s; "
+		    "acknowledged", reg_name(c), r->msgq_id, r->msg);
+		return;
+	}
+	if (ok) {
+		nsf_notice(NSF_SRC_REGISTRY, domain, "pending change "
+		    "completed at registry %s (message %s)", reg_name(c),
+		    r->msgq_id);
+		nsf_strv_push(done, domain);
+	} else {
+		nsf_warn(NSF_SRC_REGISTRY, domain, "pending change was "
+		    "rejected by registry %s (message %s); the next pass "
+		    "re-reads the domain", reg_name(c), r->msgq_id);
+	}
+	free(domain);
+}
+
+static int
+epp_poll(struct nsf_registry_conn *base, struct nsf_strv *done)
+{
+	struct epp_conn *c = (struct epp_conn *)base;
+	struct nsf_epp_response r, ack;
+	int i, rc = 0;
+
+	for (i = 0; i < POLL_MAX_MESSAGES; i++) {
+		nsf_epp_response_init(&r);
+		rc = poll_one(c, NULL, &r);
+		if (rc < 0 || r.code != 1301 || r.msgq_id == NULL) {
+			nsf_epp_response_deinit(&r);
+			break;
+		}
+		poll_note(c, &r, done);
+		nsf_epp_response_init(&ack);
+		rc = poll_one(c, r.msgq_id, &ack);
+		nsf_epp_response_deinit(&ack);
+		nsf_epp_response_deinit(&r);
+		if (rc < 0) {
+			break;
+		}
+	}
+	return rc;
+}
+
+static int
+epp_keepalive(struct nsf_registry_conn *base)
+{
+	struct epp_conn *c = (struct epp_conn *)base;
+	struct nsf_epp_greeting g;
+	xmlDocPtr doc;
+	char *frame = NULL;
+	size_t len;
+	bool sent;
+	int rc;
+
+	if (!c->ready ||
+	    nsf_mono_ms() - c->last_io_ms < (int64_t)c->keepalive_ms) {
+		return 0;
+	}
+	doc = nsf_epp_build_hello();
+	rc = exchange_raw(c, doc, NULL, "hello", &frame, &len, &sent);
+	xmlFreeDoc(doc);
+	if (rc == 0) {
+		nsf_epp_greeting_init(&g);
+		rc = nsf_epp_greeting_parse(&g, frame, len);
+		nsf_epp_greeting_deinit(&g);
+	}
+	free(frame);
+	if (rc < 0) {
+		session_drop(c, nsf_error_last());
+	}
+	return rc;
+}
+
+static void
+logout(struct epp_conn *c)
+{
+	struct nsf_epp_response r;
+	uint64_t saved = c->timeout_ms;
+	char trid[64];
+	xmlDocPtr doc;
+	bool sent;
+
+	if (!c->ready || nsf_epp_tls_peer_gone(&c->tls)) {
+		return;
+	}
+	c->ready = false;        /* ending on purpose: nothing to warn of */
+	c->timeout_ms = saved < LOGOUT_TIMEOUT_MS ? saved : LOGOUT_TIMEOUT_MS;
+	nsf_epp_response_init(&r);
+	trid_new(c, trid, sizeof(trid));
+	doc = nsf_epp_build_logout(trid);
+	if (exchange(c, doc, NULL, "logout", trid, &r, &sent) == 0) {
+		nsf_debug(NSF_SRC_REGISTRY, NULL, "logged out of registry %s "
+		    "(%d)", reg_name(c), r.code);
+	}
+	xmlFreeDoc(doc);
+	nsf_epp_response_deinit(&r);
+	c->timeout_ms = saved;
+}
+
+static void
+epp_close(struct nsf_registry_conn *base)
+{
+	struct epp_conn *c = (struct epp_conn *)base;
+
+	logout(c);
+	c->ready = false;
+	nsf_epp_tls_close(&c->tls);
+	nsf_epp_greeting_deinit(&c->greeting);
+	free(c->host);
+	free(c->ca_file);
+	free(c->cert);
+	free(c->key);
+	free(c->credential);
+	free(c->username);
+	if (c->password != NULL) {
+		explicit_bzero(c->password, strlen(c->password));
+		free(c->password);
+	}
+	free(c->frame_dir);
+	free(c);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? nsf_xstrdup(s) : NULL;
+}
+
+static int
+conn_secrets(struct epp_conn *c, const struct nsf_registry *cfg,
     const struct nsf_secrets *secrets)
 {
-	(void)out;
-	(void)secrets;
-	return nsf_error_set(NSF_ERROR, "registry '%s': driver not built yet",
-	    cfg->name);
+	const char *user, *pw;
+
+	if (cfg->credentials == NULL) {
+		return nsf_error_set(NSF_EINVAL, "registry %s: no "
+		    "credentials named", cfg->name);
+	}
+	if (nsf_secrets_require(&user, secrets, cfg->credentials,
+	    "username") < 0 || nsf_secrets_require(&pw, secrets,
+	    cfg->credentials, "password") < 0) {
+		return NSF_EINVAL;
+	}
+	c->username = nsf_xstrdup(user);
+	c->password = nsf_xstrdup(pw);
+	c->cert = dup_or_null(nsf_secrets_get(secrets, cfg->credentials,
+	    "client_cert"));
+	c->key = dup_or_null(nsf_secrets_get(secrets, cfg->credentials,
+	    "client_key"));
+	if ((c->cert == NULL) != (c->key == NULL)) {
+		return nsf_error_set(NSF_EINVAL, "credential '%s': give both "
+		    "client_cert and client_key, or neither",
+		    cfg->credentials);
+	}
+	return 0;
+}
+
+static int
+epp_open(struct nsf_registry_conn **out, const struct nsf_registry *cfg,
+    const struct nsf_secrets *secrets)
+{
+	struct epp_conn *c = nsf_xcalloc(1, sizeof(*c));
+	int rc;
+
+	c->base.ops = &nsf_epp_ops;
+	c->base.cfg = cfg;
+	nsf_epp_tls_init(&c->tls);
+	nsf_epp_greeting_init(&c->greeting);
+	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 30000;
+	c->keepalive_ms = KEEPALIVE_DEFAULT_MS;
+	rc = conn_secrets(c, cfg, secrets);
+	if (rc < 0) {
+		goto out;
+	}
+	c->host = nsf_xstrdup(cfg->server.host);
+	c->ca_file = dup_or_null(cfg->ca_file);
+	c->credential = nsf_xstrdup(cfg->credentials);
+	c->tcfg.host = c->host;
+	c->tcfg.port = cfg->server.port ? cfg->server.port : 700;
+	c->tcfg.ca_file = c->ca_file;
+	c->tcfg.client_cert = c->cert;
+	c->tcfg.client_key = c->key;
+	c->tcfg.credential = c->credential;
+	/* The session opens with the first command, so a registry that is
+	 * down at start-up delays nothing but its own domains. */
+	*out = &c->base;
+	return 0;
+out:
+	epp_close(&c->base);
+	return rc;
+}
+
+void
+nsf_epp_set_keepalive_interval(struct nsf_registry_conn *base, uint64_t ms)
+{
+	((struct epp_conn *)base)->keepalive_ms = ms;
+}
+
+void
+nsf_epp_set_frame_dir(struct nsf_registry_conn *base, const char *dir)
+{
+	struct epp_conn *c = (struct epp_conn *)base;
+
+	free(c->frame_dir);
+	c->frame_dir = dup_or_null(dir);
+}
+
+unsigned
+nsf_epp_login_count(const struct nsf_registry_conn *base)
+{
+	return ((const struct epp_conn *)base)->logins;
+}
+
+int
+nsf_epp_raw(struct nsf_registry_conn *base, const char *xml, size_t len,
+    struct nsf_epp_response *out)
+{
+	struct epp_conn *c = (struct epp_conn *)base;
+	char *frame = NULL;
+	size_t flen;
+	int64_t dl = deadline(c);
+	int rc;
+
+	rc = session_ensure(c);
+	if (rc < 0) {
+		return rc;
+	}
+	rc = nsf_epp_tls_send(&c->tls, xml, len, dl);
+	if (rc == 0) {
+		rc = nsf_epp_tls_recv(&c->tls, &frame, &flen, dl);
+	}
+	if (rc < 0) {
+		session_drop(c, nsf_error_last());
+		return rc;
+	}
+	rc = nsf_epp_response_parse(out, frame, flen, NULL);
+	free(frame);
+	return rc;
 }
 
 const struct nsf_registry_ops nsf_epp_ops = {
 	.type = "epp",
-	.open = stub_open,
+	.open = epp_open,
+	.observe = epp_observe,
+	.apply = epp_apply,
+	.poll = epp_poll,
+	.keepalive = epp_keepalive,
+	.close = epp_close,
 };

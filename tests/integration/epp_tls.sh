@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# epp_tls: the EPP driver's TLS: the registry's certificate is verified
+# against the configured CA and the server address, and the registry
+# requires our client certificate.  Addresses: 127.0.20.30 (registry with a
+# good certificate), 127.0.20.31 (registry whose certificate names another
+# address), 127.0.20.32 (nobody listens).
+. "$(dirname "$0")/../lib/common.sh"
+. "$NSF_ROOT/tests/lib/epp.sh"
+need_shared
+
+REG=127.0.20.30
+EPP_ADDR=$REG:7700
+
+epp_pki "$REG"
+nsf_cert_client "$T/pki" badclient otherca nsfo-test
+epp_secrets "$T/secrets.yaml"
+epp_secrets "$T/nocert.yaml" "$EPP_PW" no-cert
+sed -e "s#client.pem#badclient.pem#" -e "s#client.key#badclient.key#" \
+    "$T/secrets.yaml" >"$T/badcert.yaml"
+chmod 600 "$T/badcert.yaml"
+cat >"$T/registry.json" <<JSON
+{ "tlds": ["test"], "registrars": {"nsfo-test": "$EPP_PW"},
+  "idle_timeout": 3,
+  "domains": {"example.test": {"sponsor": "nsfo-test",
+    "ns": ["ns1.provider-a.test", "ns2.provider-a.test"]}},
+  "hosts": {} }
+JSON
+epp_start_registry reg "$EPP_ADDR" "$T/registry.json" ||
+    { not_ok "registry starts"; exit 1; }
+epp_start_registry wrong 127.0.20.31:7700 "$T/registry.json" "" "" wrongname ||
+    { not_ok "second registry starts"; exit 1; }
+
+epp_run good observe example.test
+check_eq "verified TLS session: observe works" \
+    "ns1.provider-a.test ns2.provider-a.test" "$(jget "$T/good.json" 'd["ns"]')"
+
+# --- session upkeep: the registry closes sessions idle for 3 s
+epp_run idle --keepalive 60s hold example.test 5
+check_eq "idle session closed by the registry: the next read reconnects" \
+    "ns1.provider-a.test ns2.provider-a.test|2" \
+    "$(jget "$T/idle.json" '" ".join(d["after"]["ns"]) + "|" + str(d["logins"])')"
+epp_run alive --keepalive 1s hold example.test 5
+check_eq "hello within the idle timeout keeps the session" "ok|1" \
+    "$(jget "$T/alive.json" 'd["keepalive"] + "|" + str(d["logins"])')"
+
+# --- bounded reads: size and time
+epp_fault reg '[{"command": "domain:info", "action": "oversize"}]'
+epp_run big observe example.test
+check_grep "a frame over the size limit is refused" \
+    'announced a frame of 67108864 bytes' "$T/big.json"
+epp_fault reg '[{"command": "domain:info", "delay": 4}]'
+start=$(date +%s)
+epp_run slow --timeout 2s observe example.test
+check_grep "a registry slower than the timeout: a clear error" \
+    'did not answer in time' "$T/slow.json"
+check "the timeout bounds the wait" test $(($(date +%s) - start)) -lt 4
+
+EPP_CA=$T/pki/otherca.pem epp_run wrongca observe example.test
+check_grep "wrong CA: the registry's certificate is refused" \
+    "certificate was not accepted: (unable to get local issuer|self-signed certificate in certificate chain)" "$T/wrongca.json"
+
+EPP_ADDR=127.0.20.31:7700 epp_run wrongname observe example.test
+check_grep "certificate for another address: refused" \
+    "certificate was not accepted: IP address mismatch" "$T/wrongname.json"
+check_no_grep "wrong name: no frame ever reached that registry" \
+    "command=" "$T/wrong.frames"
+
+EPP_SECRETS=$T/nocert.yaml epp_run nocert observe example.test
+check_grep "no client certificate: the session fails" '"error":' "$T/nocert.json"
+check_grep "no client certificate: the registry refused the handshake" \
+    "tls handshake failed|connection lost.*CERTIFICATE" "$T/reg.frames"
+
+EPP_SECRETS=$T/badcert.yaml epp_run badcert observe example.test
+check_grep "client certificate from another CA: the session fails" \
+    '"error":' "$T/badcert.json"
+check_no_grep "no command was ever served without a trusted client cert" \
+    "client=- command=domain" "$T/reg.frames"
+
+EPP_ADDR=127.0.20.32:7700 epp_run down observe example.test
+check_grep "nobody listening: a clear error, next attempt backed off" \
+    "cannot open a session with registry test-registry.*next attempt in 1000 ms" \
+    "$T/down.clientlog"
+
+leak=0
+for f in "$T"/*.log "$T"/*.clientlog "$T"/*.frames "$T"/[!r]*.json; do
+	grep -qF -- "$EPP_PW" "$f" && { echo "# password in $f"; leak=1; }
+	while read -r line; do
+		case $line in -----*|"") continue ;; esac
+		grep -qF -- "$line" "$f" && { echo "# key material in $f"; leak=1; }
+	done <"$T/pki/client.key"
+done
+check_eq "no password or key material in any log" 0 "$leak"
