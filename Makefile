@@ -27,6 +27,9 @@ T_LIB_OBJ := $(LIB_SRC:%.c=build/t/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/t/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# Small programs integration tests drive (a metrics endpoint, a notifier).
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/t/tools/%)
 
 all: nsfailover
 
@@ -50,7 +53,11 @@ build/t/tests/%: tests/unit/%.c $(T_LIB_OBJ)
 	$(CC) $(T_CFLAGS) -o $@ $< $(T_LIB_OBJ) $(DEPS_LIBS) \
 	    $(shell pkg-config --libs cmocka)
 
-test-build: nsfailover build/t/nsfailover $(UNIT_BIN)
+build/t/tools/%: tests/tools/%.c $(T_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(T_CFLAGS) -o $@ $< $(T_LIB_OBJ) $(DEPS_LIBS)
+
+test-build: nsfailover build/t/nsfailover $(UNIT_BIN) $(TOOL_BIN)
 
 # Runs every unit test and integration scenario; TESTS=pattern narrows.
 test: test-build
