@@ -46,24 +46,6 @@ usage(FILE *out)
 }
 
 int
-nsf_cmd_wants_help(int argc, char **argv, const char *text)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			break;
-		}
-		if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) {
-			fputs(text, stdout);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-int
 main(int argc, char **argv)
 {
 	size_t i;
