@@ -1,7 +1,7 @@
 # dns.sh - start real NSD and Knot DNS servers on loopback for tests.
 #
 # Source after common.sh.  Every server gets its own directory under $T,
-# listens on one 127.0.0.0/8 address, runs in the foreground, and is
+# listens on 127.0.0.0/8 addresses only, runs in the foreground, and is
 # tracked so common.sh stops it by PID at exit.  Zone files are written by
 # the caller (nsf_zone_file helps with the usual shape).
 
@@ -26,14 +26,22 @@ nsf_zone_file() {
 }
 
 # nsf_start_nsd NAME ADDRESS ZONE=FILE... : starts NSD serving the given
-# zones (file paths) on ADDRESS:$NSF_DNS_PORT.  Sets NSD_PID_<NAME>.
+# zones (file paths) on ADDRESS:$NSF_DNS_PORT.  ADDRESS may be a comma-
+# separated list (one process answering on all of them; it is waited for on
+# the first).  Sets NSD_PID_<NAME>.
 nsf_start_nsd() {
-	local name=$1 addr=$2 dir="$T/$1" spec zone file
+	local name=$1 addr=${2%%,*} dir="$T/$1" spec zone file a
+	local addrs=()
+	IFS=, read -r -a addrs <<<"$2"
 	shift 2
 	mkdir -p "$dir"
-	cat >"$dir/nsd.conf" <<CONF
-server:
-	ip-address: $addr@$NSF_DNS_PORT
+	{
+		echo "server:"
+		for a in "${addrs[@]}"; do
+			printf '\tip-address: %s@%s\n' "$a" "$NSF_DNS_PORT"
+		done
+	} >"$dir/nsd.conf"
+	cat >>"$dir/nsd.conf" <<CONF
 	do-ip6: no
 	username: ""
 	chroot: ""
@@ -74,21 +82,25 @@ CONF
 	}
 }
 
-# nsf_start_knot NAME ADDRESS [--tsig KEYNAME:ALG:SECRET] ZONE=FILE... :
-# starts Knot DNS; with --tsig every zone accepts UPDATE signed with that
-# key and bumps its serial itself.  Sets KNOT_PID_<NAME>; `knotc -s
-# $T/NAME/knot.sock` controls it.
+# nsf_start_knot NAME ADDRESS [--tsig KEYNAME:ALG:SECRET]... ZONE=FILE... :
+# starts Knot DNS; with --tsig (repeatable) every zone accepts UPDATE
+# signed with any of those keys and bumps its serial itself.  ADDRESS may be
+# a comma-separated list (waited for on the first).  Sets KNOT_PID_<NAME>;
+# `knotc -s $T/NAME/knot.sock` controls it.
 nsf_start_knot() {
-	local name=$1 addr=$2 dir="$T/$1" spec zone file key="" acl=""
+	local name=$1 addr=${2%%,*} dir="$T/$1" spec zone file key acl=""
+	local keys=() addrs=() kname kalg ksecret listen
+	IFS=, read -r -a addrs <<<"$2"
 	shift 2
-	if [ "${1:-}" = --tsig ]; then
-		key=$2
+	while [ "${1:-}" = --tsig ]; do
+		keys+=("$2")
 		shift 2
-	fi
+	done
+	listen=$(printf '%s@'"$NSF_DNS_PORT"', ' "${addrs[@]}")
 	mkdir -p "$dir/db"
 	cat >"$dir/knot.conf" <<CONF
 server:
-    listen: $addr@$NSF_DNS_PORT
+    listen: [ ${listen%, } ]
     rundir: "$dir"
     pidfile: "$dir/knot.pid"
     udp-workers: 1
@@ -102,18 +114,17 @@ database:
 control:
     listen: "$dir/knot.sock"
 CONF
-	if [ -n "$key" ]; then
-		IFS=: read -r kname kalg ksecret <<<"$key"
-		cat >>"$dir/knot.conf" <<CONF
-key:
-  - id: $kname
-    algorithm: $kalg
-    secret: $ksecret
-acl:
-  - id: update
-    key: $kname
-    action: update
-CONF
+	if [ ${#keys[@]} -gt 0 ]; then
+		echo "key:" >>"$dir/knot.conf"
+		for key in "${keys[@]}"; do
+			IFS=: read -r kname kalg ksecret <<<"$key"
+			printf '  - id: %s\n    algorithm: %s\n    secret: %s\n' \
+			    "$kname" "$kalg" "$ksecret" >>"$dir/knot.conf"
+		done
+		printf 'acl:\n  - id: update\n    key: [ %s ]\n' \
+		    "$(printf '%s, ' "${keys[@]%%:*}" | sed 's/, $//')" \
+		    >>"$dir/knot.conf"
+		echo "    action: update" >>"$dir/knot.conf"
 		acl="    acl: update"
 	fi
 	cat >>"$dir/knot.conf" <<CONF
