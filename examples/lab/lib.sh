@@ -32,7 +32,7 @@ lab_init() {
 	LAB_SERIAL=${LAB_SERIAL:-2026120401}
 	# Domains the registry holds, and domains whose parent is changed by
 	# RFC 2136 UPDATE straight from the controller.
-	LAB_EPP_DOMAINS=${LAB_EPP_DOMAINS:-"example.test shop.test"}
+	LAB_EPP_DOMAINS=${LAB_EPP_DOMAINS-"example.test shop.test"}
 	LAB_UPDATE_DOMAINS=${LAB_UPDATE_DOMAINS:-}
 	LAB_CONFIG=$LAB_DIR/nsfailover.yaml
 	LAB_SECRETS=$LAB_DIR/secrets.yaml
@@ -320,6 +320,30 @@ lab_parent_group() {
 	lab_group_of "$(lab_parent_ns "$1")"
 }
 
+# lab_parent_set_ns DOMAIN GROUP: changes the delegation in the parent
+# behind everyone's back (as a person with the registry's key would), with
+# one TSIG-signed UPDATE.  GROUP is provider-a, provider-b or
+# provider-a+provider-b.
+lab_parent_set_ns() {
+	local d=$1 g=$2 kname kalg ksecret p n
+	IFS=: read -r kname kalg ksecret <<<"$LAB_TSIG_REGISTRY"
+	{
+		echo "server $LAB_PARENT $NSF_DNS_PORT"
+		echo "key $kalg:$kname $ksecret"
+		echo "zone $LAB_ZONE."
+		echo "update delete $d. NS"
+		for p in ${g//+/ }; do
+			for n in $(lab_provider_names "${p#provider-}"); do
+				echo "update add $d. 300 NS $n."
+			done
+		done
+		echo "send"
+	} | knsupdate >"$LAB_DIR/knsupdate.log" 2>&1 || {
+		sed 's/^/  /' "$LAB_DIR/knsupdate.log" >&2
+		return 1
+	}
+}
+
 # lab_parent_serial: the parent zone's SOA serial (it goes up once per
 # UPDATE the parent accepts).
 lab_parent_serial() {
@@ -347,6 +371,41 @@ _lab_registry_missing() {
 lab_start_registry() {
 	lab_registry_available || { _lab_registry_missing; return 1; }
 	_lab_registry_start
+}
+
+# The registry's other handles, for scenarios.  Each fails with a clear
+# message while the registry is missing.
+#   lab_registry_fault KIND [domain=D] [count=N]   KIND: 2400, 2502,
+#       drop-after-apply, pending (1001 then a poll message), delay
+#   lab_registry_status DOMAIN add|rem STATUS     e.g. clientUpdateProhibited
+#   lab_registry_ns DOMAIN          the NS set it holds, sorted, one line
+#   lab_registry_statuses DOMAIN    its statuses, one line
+#   lab_registry_updates DOMAIN received|applied
+#                                   domain:update commands it received for
+#                                   DOMAIN, or those it carried out
+lab_registry_fault() {
+	lab_registry_available || { _lab_registry_missing; return 1; }
+	_lab_registry_fault "$@"
+}
+
+lab_registry_status() {
+	lab_registry_available || { _lab_registry_missing; return 1; }
+	_lab_registry_status "$@"
+}
+
+lab_registry_ns() {
+	lab_registry_available || { _lab_registry_missing; return 1; }
+	_lab_registry_ns "$@"
+}
+
+lab_registry_statuses() {
+	lab_registry_available || { _lab_registry_missing; return 1; }
+	_lab_registry_statuses "$@"
+}
+
+lab_registry_updates() {
+	lab_registry_available || { _lab_registry_missing; return 1; }
+	_lab_registry_updates "$@"
 }
 
 # ---------------------------------------------------------------------
@@ -402,11 +461,15 @@ YAML
 # Policy settings, changed with lab_policy_set KEY=VALUE... before
 # lab_policy_write.  Keys with a domain prefix (example.test.primary=b)
 # apply to that domain only.
-declare -gA LAB_POL=(
-	[primary]=a [backups]=b [interval]=1s [timeout]=500ms
-	[fail_after]=3 [recover_after]=3 [hold_down]=10s [failback]=auto
-	[flap_max]=4 [flap_window]=1h [readiness]=serial [mode]=failover
-)
+lab_policy_defaults() {
+	declare -gA LAB_POL=(
+		[primary]=a [backups]=b [interval]=1s [timeout]=500ms
+		[fail_after]=3 [recover_after]=3 [hold_down]=10s
+		[failback]=auto [flap_max]=4 [flap_window]=1h
+		[readiness]=serial [mode]=failover
+	)
+}
+lab_policy_defaults
 
 lab_policy_set() {
 	local kv
@@ -424,14 +487,19 @@ _lab_pol() {
 	fi
 }
 
-# _lab_group "a" or "a+b": the policy's spelling of a provider group.
+# _lab_group "a" or "a+b": the policy's spelling of a provider group:
+# one provider's name, or a list of names for providers serving together.
 _lab_group() {
-	local g=$1 out=()
+	local g=$1 out=() parts p
 	IFS=+ read -r -a parts <<<"$g"
 	for p in "${parts[@]}"; do
 		out+=("provider-$p")
 	done
-	(IFS=+; echo "${out[*]}")
+	if [ ${#out[@]} -eq 1 ]; then
+		echo "${out[0]}"
+	else
+		echo "[ $(IFS=,; echo "${out[*]}" | sed 's/,/, /g') ]"
+	fi
 }
 
 # lab_policy_write DIR: the policy files (providers.yaml, registries.yaml,
@@ -453,11 +521,18 @@ lab_policy_write() {
 				echo "        addresses: [ $a ]"
 			done
 		done
+		echo "# A server outside every provider: when it fails as well,"
+		echo "# the controller's own network is at fault and it freezes."
 		echo "canaries:"
-		echo "  - server: $LAB_CANARY"
+		echo "  min_ok: 1"
+		echo "  targets:"
+		echo "    - address: $LAB_CANARY"
+		echo "      name: ."
+		echo "      type: SOA"
 	} >"$dir/providers.yaml"
 	{
 		echo "# Registries of the nsfailover lab (docs/lab.md)."
+		echo "version: 1"
 		echo "registries:"
 		echo "  lab-registry:"
 		echo "    type: epp"
@@ -477,6 +552,7 @@ lab_policy_write() {
 	{
 		echo "# Domains of the nsfailover lab: short intervals so an"
 		echo "# outage and a failback show within a minute."
+		echo "version: 1"
 		echo "defaults:"
 		echo "  mode: ${LAB_POL[mode]}"
 		echo "  health:"
@@ -505,8 +581,10 @@ lab_policy_write() {
 			for b in $(_lab_pol "$d" backups | tr , ' '); do
 				bl+=("$(_lab_group "$b")")
 			done
-			echo "    backups: [ $(IFS=,; echo "${bl[*]}" |
-			    sed 's/,/, /g') ]"
+			if [ ${#bl[@]} -gt 0 ]; then
+				echo "    backups: [ $(IFS=,; echo "${bl[*]}" |
+				    sed 's/,/, /g') ]"
+			fi
 			for k in mode interval timeout fail_after recover_after \
 			    hold_down failback flap_max flap_window readiness; do
 				[ -n "${LAB_POL[$d.$k]+x}" ] &&
@@ -525,6 +603,7 @@ lab_example_policy() {
 		LAB_REGISTRY=127.0.60.2 LAB_EPP_PORT=700 LAB_CANARY=127.0.60.31
 		LAB_ZONE=test LAB_EPP_DOMAINS="example.test shop.test"
 		LAB_UPDATE_DOMAINS=""
+		lab_policy_defaults
 		lab_policy_write "$1"
 	)
 }
@@ -612,6 +691,16 @@ lab_history() {
 	    --format='%(trailers:key=Action,valueonly,separator=%x20)|%(trailers:key=Domain,valueonly,separator=%x20)' \
 	    nsfailover/state 2>/dev/null |
 	    awk -F'|' -v d="$1" '$2 == d || d == "" { print $1 }'
+}
+
+# lab_history_open DOMAIN: how many intents on the state branch have no
+# outcome (records are linked by their Intent: trailer).
+lab_history_open() {
+	_lab_git --git-dir="$LAB_DIR/policy.git" log \
+	    --format='%(trailers:key=Domain,valueonly,separator=%x20)|%(trailers:key=Intent,valueonly,separator=%x20)' \
+	    nsfailover/state 2>/dev/null |
+	    awk -F'|' -v d="$1" '$1 == d && $2 != "" { n[$2]++ }
+		END { for (i in n) if (n[i] < 2) open++; print open + 0 }'
 }
 
 # ---------------------------------------------------------------------
