@@ -68,7 +68,8 @@ lab_make_keys() {
 	LAB_TSIG_REGISTRY="registry-key:hmac-sha256:$(openssl rand -base64 32)"
 	LAB_TSIG_CONTROLLER="nsfailover-key:hmac-sha256:$(openssl rand -base64 32)"
 	LAB_EPP_USER=nsfo-lab
-	LAB_EPP_PASSWORD=$(openssl rand -hex 12)
+	# EPP passwords are 6 to 16 characters (epp-1.0.xsd).
+	LAB_EPP_PASSWORD=$(openssl rand -hex 7)
 }
 
 # lab_make_certs: a throw-away CA, a server certificate for the registry's
@@ -353,10 +354,11 @@ lab_parent_serial() {
 # ---------------------------------------------------------------------
 # The EPP test registry (tests/epp-registry), publishing into the parent.
 
-LAB_REGISTRY_BIN=$LAB_ROOT/tests/epp-registry/run
+LAB_REGISTRY_BIN=${LAB_REGISTRY_BIN:-$LAB_ROOT/tests/epp-registry/registry.py}
+LAB_EPP_SCHEMAS=${LAB_EPP_SCHEMAS:-$NSF_SHARED/epp/xsd/epp-all.xsd}
 
 lab_registry_available() {
-	[ -x "$LAB_REGISTRY_BIN" ]
+	[ -f "$LAB_REGISTRY_BIN" ]
 }
 
 _lab_registry_missing() {
@@ -367,45 +369,148 @@ _lab_registry_missing() {
 
 # lab_start_registry: the registry on $LAB_REGISTRY:$LAB_EPP_PORT over TLS
 # with the lab's certificates, holding every EPP domain delegated to
-# provider a, and sending each change to the parent by TSIG UPDATE.
+# provider a (LAB_LOCKED domains with clientUpdateProhibited) and both
+# providers' host objects, and sending each change to the parent by TSIG
+# UPDATE.  It validates every frame against the EPP schemas.
 lab_start_registry() {
 	lab_registry_available || { _lab_registry_missing; return 1; }
-	_lab_registry_start
+	if [ ! -f "$LAB_EPP_SCHEMAS" ]; then
+		echo "lab: the EPP schemas are not at $LAB_EPP_SCHEMAS; the" \
+		    "test registry validates every frame against them (set" \
+		    "NSF_SHARED or LAB_EPP_SCHEMAS)" >&2
+		return 1
+	fi
+	lab_registry_config >"$LAB_DIR/registry.json"
+	echo "$LAB_TSIG_REGISTRY" >"$LAB_DIR/registry.tsig"
+	echo "$LAB_EPP_PASSWORD" >"$LAB_DIR/registry.pw"
+	chmod 600 "$LAB_DIR/registry.tsig" "$LAB_DIR/registry.pw"
+	echo "[]" >"$LAB_DIR/registry.faults"
+	nsf_spawn registry /usr/bin/python3 "$LAB_REGISTRY_BIN" \
+	    --config "$LAB_DIR/registry.json" \
+	    --listen "$LAB_REGISTRY:$LAB_EPP_PORT" \
+	    --cert "$LAB_DIR/tls/server.pem" --key "$LAB_DIR/tls/server.key" \
+	    --ca "$LAB_DIR/tls/ca.pem" --schemas "$LAB_EPP_SCHEMAS" \
+	    --frame-log "$LAB_DIR/registry.frames" \
+	    --faults "$LAB_DIR/registry.faults" \
+	    --dns-server "$LAB_PARENT" --dns-port "$NSF_DNS_PORT" \
+	    --zone "$LAB_ZONE" --tsig-file "$LAB_DIR/registry.tsig"
+	LAB_PID_registry=$NSF_LAST_PID
+	wait_for 15 grep -q listening "$T/registry.log" || {
+		echo "lab: the EPP test registry did not start:" >&2
+		sed 's/^/  /' "$T/registry.log" >&2
+		return 1
+	}
 }
 
-# The registry's other handles, for scenarios.  Each fails with a clear
-# message while the registry is missing.
-#   lab_registry_fault KIND [domain=D] [count=N]   KIND: 2400, 2502,
-#       drop-after-apply, pending (1001 then a poll message), delay
-#   lab_registry_status DOMAIN add|rem STATUS     e.g. clientUpdateProhibited
+# lab_registry_config: the registry's JSON configuration (see the
+# registry's docs): one registrar (the controller), the lab's domains and
+# the providers' host objects.
+lab_registry_config() {
+	/usr/bin/python3 - "$LAB_EPP_USER" "$LAB_EPP_PASSWORD" \
+	    "${LAB_LOCKED:-}" "$(lab_provider_names a)" \
+	    "$(lab_provider_addrs a)" "$(lab_provider_names b)" \
+	    "$(lab_provider_addrs b)" $LAB_EPP_DOMAINS <<'PY'
+import json, sys
+user, pw, locked, na, aa, nb, ab = sys.argv[1:8]
+hosts = {}
+for names, addrs in ((na, aa), (nb, ab)):
+    for n, a in zip(names.split(), addrs.split()):
+        hosts[n] = {"sponsor": user, "addrs": [a]}
+doms = {}
+for d in sys.argv[8:]:
+    doms[d] = {"sponsor": user, "ns": na.split(),
+               "statuses": ["clientUpdateProhibited"]
+               if d in locked.split(",") else []}
+print(json.dumps({"registrars": {user: pw}, "host_model": "objects",
+                  "min_ns": 2, "max_ns": 13, "max_sessions": 8,
+                  "tlds": ["test"], "domains": doms, "hosts": hosts},
+                 indent=1))
+PY
+}
+
+# The registry's other handles, for scenarios.
+#   lab_registry_fault KIND [domain=D] [count=N] [seconds=S]
+#       the next domain:update (for D) is answered 2400 or 2502 without
+#       being applied, applied and then the connection dropped
+#       (drop-after-apply), accepted as pending (1001) and completed S
+#       seconds later with a poll message, or delayed by S seconds
 #   lab_registry_ns DOMAIN          the NS set it holds, sorted, one line
 #   lab_registry_statuses DOMAIN    its statuses, one line
 #   lab_registry_updates DOMAIN received|applied
 #                                   domain:update commands it received for
 #                                   DOMAIN, or those it carried out
 lab_registry_fault() {
-	lab_registry_available || { _lab_registry_missing; return 1; }
-	_lab_registry_fault "$@"
+	local kind=$1 domain="" count=1 secs=2 kv
+	shift
+	for kv in "$@"; do
+		case "$kv" in
+		domain=*) domain=${kv#domain=} ;;
+		count=*) count=${kv#count=} ;;
+		seconds=*) secs=${kv#seconds=} ;;
+		esac
+	done
+	/usr/bin/python3 - "$LAB_DIR/registry.faults" "$kind" "$domain" \
+	    "$count" "$secs" <<'PY'
+import json, os, sys
+path, kind, domain, count, secs = sys.argv[1:6]
+f = {"command": "domain:update"}
+if domain:
+    f["domain"] = domain
+if kind in ("2400", "2502"):
+    f.update(action="code", code=int(kind))
+elif kind == "drop-after-apply":
+    f.update(action="drop")
+elif kind == "pending":
+    f.update(action="pending", seconds=float(secs))
+elif kind == "delay":
+    f.update(delay=float(secs))
+else:
+    sys.exit("lab: unknown registry fault %s" % kind)
+with open(path) as fh:
+    text = fh.read().strip()
+faults = json.loads(text) if text else []
+faults += [dict(f) for _ in range(int(count))]
+with open(path + ".lab", "w") as fh:
+    json.dump(faults, fh)
+os.replace(path + ".lab", path)
+PY
 }
 
-lab_registry_status() {
-	lab_registry_available || { _lab_registry_missing; return 1; }
-	_lab_registry_status "$@"
+# _lab_registry_info DOMAIN: the registry's view of DOMAIN as JSON, read
+# with tests/lib/epp_info.py (not with nsfailover's driver).
+_lab_registry_info() {
+	/usr/bin/python3 "$LAB_ROOT/tests/lib/epp_info.py" \
+	    --server "$LAB_REGISTRY:$LAB_EPP_PORT" --ca "$LAB_DIR/tls/ca.pem" \
+	    --cert "$LAB_DIR/tls/client.pem" --key "$LAB_DIR/tls/client.key" \
+	    --user "$LAB_EPP_USER" --password-file "$LAB_DIR/registry.pw" "$1"
 }
 
 lab_registry_ns() {
-	lab_registry_available || { _lab_registry_missing; return 1; }
-	_lab_registry_ns "$@"
+	_lab_registry_info "$1" | /usr/bin/python3 -c \
+	    'import json,sys; print(" ".join(json.load(sys.stdin)["ns"]))'
 }
 
 lab_registry_statuses() {
-	lab_registry_available || { _lab_registry_missing; return 1; }
-	_lab_registry_statuses "$@"
+	_lab_registry_info "$1" | /usr/bin/python3 -c \
+	    'import json,sys; print(" ".join(json.load(sys.stdin)["statuses"]))'
 }
 
+# Counted from the registry's frame log: each command is a "=== session=
+# ... command=domain:update ... result=R [fault=JSON]" line followed by
+# the frame.  Applied: answered 1000 or 1001, or dropped by a
+# drop-after-apply fault (the change was made before the drop).
 lab_registry_updates() {
-	lab_registry_available || { _lab_registry_missing; return 1; }
-	_lab_registry_updates "$@"
+	awk -v d="$1" -v kind="$2" '
+	/^=== / { hdr = ""; if ($0 ~ /command=domain:update /) hdr = $0; next }
+	hdr != "" && index($0, "<domain:name>" d "</domain:name>") {
+		received++
+		if (hdr ~ /result=(1000|1001)( |$)/ ||
+		    (hdr ~ /result=dropped/ && hdr ~ /"action": "drop"/))
+			applied++
+		hdr = ""
+	}
+	END { print (kind == "applied" ? applied : received) + 0 }
+	' "$LAB_DIR/registry.frames" 2>/dev/null || echo 0
 }
 
 # ---------------------------------------------------------------------

@@ -146,25 +146,27 @@ _sc_fail() {
 # Verbs.  Each is called with SC_TOK's words after the verb, in check mode
 # (validate the words only) or run mode.
 
-# lab [epp=D,D] [update=D,D] [serial=N]
+# lab [epp=D,D] [update=D,D] [locked=D,D] [serial=N]
 sc_lab() {
-	local kv epp="example.test" upd=""
+	local kv epp="example.test" upd="" locked=""
 	[ "$SC_LAB_DONE" = 0 ] || _sc_error "a second 'lab' line" || return
 	for kv in "$@"; do
 		case "$kv" in
 		epp=*) epp=${kv#epp=} ;;
 		update=*) upd=${kv#update=} ;;
+		locked=*) locked=${kv#locked=} ;;
 		serial=*) LAB_SERIAL=${kv#serial=} ;;
 		*) _sc_error "lab takes epp=DOMAINS update=DOMAINS" \
-		    "serial=N, not '$kv'"; return ;;
+		    "locked=DOMAINS serial=N, not '$kv'"; return ;;
 		esac
 	done
-	for kv in ${epp//,/ } ${upd//,/ }; do
+	for kv in ${epp//,/ } ${upd//,/ } ${locked//,/ }; do
 		_sc_need_domain "$kv" || return
 	done
 	SC_LAB_DONE=1
 	[ "$sc_mode" = run ] || return 0
 	LAB_EPP_DOMAINS=${epp//,/ } LAB_UPDATE_DOMAINS=${upd//,/ }
+	LAB_LOCKED=$locked
 	lab_init "$SC_NET" || _sc_fail "could not prepare the lab"
 	lab_start_all || _sc_fail "the lab did not start"
 	_sc_say "lab up on $SC_NET.0/24: epp [${LAB_EPP_DOMAINS}]" \
@@ -337,38 +339,26 @@ sc_fresh() {
 	    _sc_fail "could not refresh provider $2"
 }
 
-# registry fault KIND [domain=D] [count=N] | registry lock D [STATUS] |
-# registry unlock D [STATUS]
+# registry fault KIND [domain=D] [count=N] [seconds=S]
 _SC_FAULTS=" 2400 2502 drop-after-apply pending delay "
 sc_registry() {
-	local what=${1:-} kv
+	local kv
+	[ "${1:-}" = fault ] || _sc_error "registry fault KIND ..." || return
 	shift
-	case "$what" in
-	fault)
-		[[ $_SC_FAULTS == *" ${1:-} "* ]] ||
-		    _sc_error "unknown fault '${1:-}' (one of" \
-		    "$(echo $_SC_FAULTS))" || return
-		for kv in "${@:2}"; do
-			case "$kv" in
-			domain=*) _sc_need_domain "${kv#domain=}" || return ;;
-			count=*) [[ ${kv#count=} =~ ^[0-9]+$ ]] ||
-			    _sc_error "count=N" || return ;;
-			*) _sc_error "fault takes domain=D count=N"; return ;;
-			esac
-		done
-		;;
-	lock | unlock)
-		_sc_need_domain "${1:-}" || return
-		[ $# -le 2 ] || _sc_error "$what DOMAIN [STATUS]" || return
-		;;
-	*) _sc_error "registry fault|lock|unlock"; return ;;
-	esac
+	[[ $_SC_FAULTS == *" ${1:-} "* ]] ||
+	    _sc_error "unknown fault '${1:-}' (one of" \
+	    "$(echo $_SC_FAULTS))" || return
+	for kv in "${@:2}"; do
+		case "$kv" in
+		domain=*) _sc_need_domain "${kv#domain=}" || return ;;
+		count=* | seconds=*) [[ ${kv#*=} =~ ^[0-9]+$ ]] ||
+		    _sc_error "'$kv': a whole number" || return ;;
+		*) _sc_error "fault takes domain=D count=N seconds=S"
+		   return ;;
+		esac
+	done
 	[ "$sc_mode" = run ] || return 0
-	case "$what" in
-	fault) lab_registry_fault "$@" ;;
-	lock) lab_registry_status "$1" add "${2:-clientUpdateProhibited}" ;;
-	unlock) lab_registry_status "$1" rem "${2:-clientUpdateProhibited}" ;;
-	esac || _sc_fail "the registry refused: registry $what $*"
+	lab_registry_fault "$@" || _sc_fail "could not inject the fault"
 }
 
 # manual parent-ns DOMAIN = GROUP: a change made at the parent behind the
