@@ -271,3 +271,52 @@ check_grep "and says where and what it saw" \
 check_no_grep "and stops there" 'fails.scenario:4\b|4: expect' "$T/fails.out"
 check "and the failed scenario left no server running on 127.0.78" \
     sh -c "! ss -Hlnu 'src 127.0.78.0/24' | grep -q ."
+
+# --- the EPP test registry --------------------------------------------------
+if ! lab_registry_available; then
+	skip "the EPP test registry is not on this branch yet"
+	exit 0
+fi
+if [ ! -f "$LAB_EPP_SCHEMAS" ]; then
+	skip "EPP schemas not found at $LAB_EPP_SCHEMAS (set NSF_SHARED)"
+	exit 0
+fi
+lab_parent_set_ns example.test provider-b
+LAB_LOCKED=shop.test
+lab_start_registry || { not_ok "the EPP test registry starts"; exit 1; }
+ok "the EPP test registry starts with the lab's certificates"
+check_eq "it holds example.test on provider A" \
+    "ns1.provider-a.test ns2.provider-a.test" "$(lab_registry_ns example.test)"
+check_eq "and shop.test locked" clientUpdateProhibited \
+    "$(lab_registry_statuses shop.test)"
+check_eq "and publishes its delegations into the parent at start" \
+    provider-a "$(lab_parent_group example.test)"
+check_eq "dyn.test, not at the registry, keeps its parent delegation" \
+    provider-a+provider-b "$(lab_parent_group dyn.test)"
+lab_registry_fault 2400 domain=example.test count=2
+lab_registry_fault drop-after-apply
+check_eq "faults queue in the registry's fault file" \
+    '[{"command": "domain:update", "domain": "example.test", "action": "code", "code": 2400}, {"command": "domain:update", "domain": "example.test", "action": "code", "code": 2400}, {"command": "domain:update", "action": "drop"}]' \
+    "$(cat "$LAB_DIR/registry.faults")"
+
+# The counts read the frame log the registry writes.
+cp "$LAB_DIR/registry.frames" "$T/frames.saved"
+cat >"$LAB_DIR/registry.frames" <<'LOG'
+=== session=1 client=nsfo-lab command=domain:info cltrid=A result=1000
+<epp><domain:name>example.test</domain:name></epp>
+=== session=1 client=nsfo-lab command=domain:update cltrid=B result=2400 fault={"command": "domain:update", "action": "code", "code": 2400}
+<epp><domain:name>example.test</domain:name></epp>
+=== session=2 client=nsfo-lab command=domain:update cltrid=C result=dropped fault={"command": "domain:update", "action": "drop"}
+<epp><domain:name>example.test</domain:name></epp>
+=== session=3 client=nsfo-lab command=domain:update cltrid=D result=1000
+<epp><domain:name>shop.test</domain:name></epp>
+=== session=3 client=nsfo-lab command=domain:update cltrid=E result=1001 fault={"command": "domain:update", "action": "pending", "seconds": 2}
+<epp><domain:name>example.test</domain:name></epp>
+LOG
+check_eq "updates received per domain are counted from the frame log" \
+    "3 1" "$(lab_registry_updates example.test received) $(
+	lab_registry_updates shop.test received)"
+check_eq "and those applied (1000, 1001, dropped after applying)" \
+    "2 1" "$(lab_registry_updates example.test applied) $(
+	lab_registry_updates shop.test applied)"
+cp "$T/frames.saved" "$LAB_DIR/registry.frames"
