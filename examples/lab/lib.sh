@@ -688,13 +688,9 @@ lab_policy_write() {
 			done
 			if [ ${#bl[@]} -gt 0 ]; then
 				echo "    backups: [ $(IFS=,; echo "${bl[*]}" |
-				    sed 's/,/, /g') ]"
+				    sed 's/,/, /g; s/,  /, /g') ]"
 			fi
-			for k in mode interval timeout fail_after recover_after \
-			    hold_down failback flap_max flap_window readiness; do
-				[ -n "${LAB_POL[$d.$k]+x}" ] &&
-				    _lab_domain_override "$d" "$k"
-			done
+			_lab_domain_overrides "$d"
 		done
 	} >"$dir/domains.yaml"
 }
@@ -713,19 +709,25 @@ lab_example_policy() {
 	)
 }
 
-# A per-domain setting, written under the domain's own keys.
-_lab_domain_override() {
-	local v=${LAB_POL[$1.$2]}
-	case "$2" in
-	mode) echo "    mode: $v" ;;
-	interval | timeout | fail_after | recover_after)
-		echo "    health: { $2: $v }" ;;
-	hold_down) echo "    failback: { hold_down: $v }" ;;
-	failback) echo "    failback: { mode: $v }" ;;
-	flap_max) echo "    flap: { max_changes: $v }" ;;
-	flap_window) echo "    flap: { window: $v }" ;;
-	readiness) echo "    readiness: { mode: $v }" ;;
-	esac
+# _lab_domain_overrides DOMAIN: the settings given for DOMAIN alone,
+# written under the domain's own keys, one map per section.
+_lab_domain_overrides() {
+	local d=$1 sec k parts
+	[ -n "${LAB_POL[$d.mode]+x}" ] && echo "    mode: ${LAB_POL[$d.mode]}"
+	for sec in "health interval:interval timeout:timeout
+	    fail_after:fail_after recover_after:recover_after" \
+	    "failback hold_down:hold_down failback:mode" \
+	    "flap flap_max:max_changes flap_window:window" \
+	    "readiness readiness:mode"; do
+		set -- $sec
+		parts=()
+		for k in "${@:2}"; do
+			[ -n "${LAB_POL[$d.${k%%:*}]+x}" ] &&
+			    parts+=("${k#*:}: ${LAB_POL[$d.${k%%:*}]}")
+		done
+		[ ${#parts[@]} -gt 0 ] || continue
+		echo "    $1: { $(IFS=,; echo "${parts[*]}" | sed 's/,/, /g') }"
+	done
 }
 
 _lab_git() {
@@ -783,8 +785,10 @@ lab_policy_commit() {
 lab_policy_commit_invalid() {
 	local f=$LAB_DIR/policy-work/policy/domains.yaml
 	lab_policy_write "$LAB_DIR/policy-work/policy"
-	awk '/^  [a-z0-9.-]+:$/ && !done { print; print "    primay: provider-b";
-	    done = 1; next } { print }' "$f" >"$f.new" && mv "$f.new" "$f"
+	awk '/^domains:$/ { in_domains = 1 }
+	    in_domains && /^  [a-z0-9.-]+:$/ && !done {
+		print; print "    primay: provider-b"; done = 1; next }
+	    { print }' "$f" >"$f.new" && mv "$f.new" "$f"
 	lab_repo_commit "$1"
 }
 
