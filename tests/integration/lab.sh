@@ -266,7 +266,7 @@ TMPDIR=$T timeout 60 bash "$NSF_ROOT/tests/lib/scenario.sh" \
     127.0.78 >"$T/fails.out" 2>&1
 check_eq "a failed expectation fails the scenario" 1 $?
 check_grep "and says where and what it saw" \
-    'FAILED at .*fails.scenario:3: expect parent-ns dyn.test = provider-b .*got provider-a' \
+    'FAILED at .*fails.scenario:3: expect parent-ns dyn.test = provider-b within 1s: got provider-a' \
     "$T/fails.out"
 check_no_grep "and stops there" 'fails.scenario:4\b|4: expect' "$T/fails.out"
 check "and the failed scenario left no server running on 127.0.78" \

@@ -548,12 +548,13 @@ _sc_p_parent_serial() {
 }
 
 sc_expect() {
-	local n=$# mode=once limit=0 subject fn
+	local n=$# mode=once limit=0 subject fn how=""
 	if [ $n -ge 2 ] && [[ ${*: -2:1} == within || ${*: -2:1} == for ]]
 	then
 		mode=${*: -2:1}
 		_sc_need_duration "${*: -1}" || return
 		limit=$(_sc_ms "${*: -1}")
+		how=" $mode ${*: -1}"
 		set -- "${@:1:n-2}"
 	fi
 	subject=${1:-}
@@ -570,7 +571,7 @@ sc_expect() {
 		return 0
 	fi
 	_sc_poll "$mode" "$limit" "$fn" "$@" ||
-	    _sc_fail "expect $subject $* ($mode ${limit}ms): got ${SC_GOT:-}"
+	    _sc_fail "expect $subject $*$how: got ${SC_GOT:-(nothing)}"
 }
 
 # _sc_poll once|within|for MS FN ARGS...: tests FN once, until it holds
