@@ -610,8 +610,14 @@ _lab_group() {
 # lab_policy_write DIR: the policy files (providers.yaml, registries.yaml,
 # domains.yaml) for the lab's addresses and the current settings.
 lab_policy_write() {
-	local dir=$1 p n a d b bl
-	mkdir -p "$dir"
+	mkdir -p "$1"
+	_lab_policy_providers >"$1/providers.yaml"
+	_lab_policy_registries >"$1/registries.yaml"
+	_lab_policy_domains >"$1/domains.yaml"
+}
+
+_lab_policy_providers() {
+	local p n a
 	{
 		echo "# Providers of the nsfailover lab (docs/lab.md)."
 		echo "version: 1"
@@ -634,7 +640,10 @@ lab_policy_write() {
 		echo "    - address: $LAB_CANARY"
 		echo "      name: ."
 		echo "      type: SOA"
-	} >"$dir/providers.yaml"
+	}
+}
+
+_lab_policy_registries() {
 	{
 		echo "# Registries of the nsfailover lab (docs/lab.md)."
 		echo "version: 1"
@@ -653,7 +662,11 @@ lab_policy_write() {
 		echo "    credentials: lab-parent"
 		echo "    timeout: 5s"
 		echo "    verify: [ \"$LAB_PARENT\" ]"
-	} >"$dir/registries.yaml"
+	}
+}
+
+_lab_policy_domains() {
+	local d b bl
 	{
 		echo "# Domains of the nsfailover lab: short intervals so an"
 		echo "# outage and a failback show within a minute."
@@ -692,7 +705,7 @@ lab_policy_write() {
 			fi
 			_lab_domain_overrides "$d"
 		done
-	} >"$dir/domains.yaml"
+	}
 }
 
 # lab_example_policy DIR: the policy examples/lab/policy holds, that is
@@ -792,22 +805,29 @@ lab_policy_commit_invalid() {
 	lab_repo_commit "$1"
 }
 
-# lab_history DOMAIN: the state branch's records for DOMAIN, oldest
-# first, one line each: "ACTION FROM -> TO", read with the git CLI from
-# the remote the daemon pushes to.
-lab_history() {
+# _lab_trailers KEY...: `git log` of the remote's state branch, one line
+# per record holding the values of those trailers separated by "|".
+_lab_trailers() {
+	local fmt="" k
+	for k in "$@"; do
+		fmt+="%(trailers:key=$k,valueonly,separator=%x20)|"
+	done
 	_lab_git --git-dir="$LAB_DIR/policy.git" log --reverse \
-	    --format='%(trailers:key=Action,valueonly,separator=%x20)|%(trailers:key=Domain,valueonly,separator=%x20)' \
-	    nsfailover/state 2>/dev/null |
-	    awk -F'|' -v d="$1" '$2 == d || d == "" { print $1 }'
+	    --format="${fmt%|}" nsfailover/state 2>/dev/null
 }
 
-# lab_history_open DOMAIN: how many intents on the state branch have no
-# outcome (records are linked by their Intent: trailer).
+# lab_history DOMAIN: the records for DOMAIN on the state branch of the
+# remote the daemon pushes to, oldest first, one line each: "ACTION FROM
+# -> TO", read with the git CLI.
+lab_history() {
+	_lab_trailers Domain Action From To |
+	    awk -F'|' -v d="$1" '$1 == d { print $2 " " $3 " -> " $4 }'
+}
+
+# lab_history_open DOMAIN: how many intents for DOMAIN have no outcome
+# (an intent and its outcome share their Intent: trailer).
 lab_history_open() {
-	_lab_git --git-dir="$LAB_DIR/policy.git" log \
-	    --format='%(trailers:key=Domain,valueonly,separator=%x20)|%(trailers:key=Intent,valueonly,separator=%x20)' \
-	    nsfailover/state 2>/dev/null |
+	_lab_trailers Domain Intent |
 	    awk -F'|' -v d="$1" '$1 == d && $2 != "" { n[$2]++ }
 		END { for (i in n) if (n[i] < 2) open++; print open + 0 }'
 }

@@ -170,6 +170,29 @@ check_grep "an invalid policy commit carries the misspelt key" \
 check "git fsck finds the policy repository sound" \
     git --git-dir="$LAB_DIR/policy.git" fsck --strict
 
+# History expectations read the trailers of the state branch; records
+# made with plain git stand in for the daemon's here.
+g() { git --git-dir="$LAB_DIR/policy.git" "$@"; }
+record() {
+	local parent=${4:+-p $4}
+	printf '%s\n\nDomain: %s\nAction: %s\nFrom: a\nTo: b\nIntent: %s\n' \
+	    "$2 $1" "$1" "$2" "$3" |
+	    GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t.invalid \
+	    GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t.invalid \
+	    g commit-tree $parent "$(g mktree </dev/null)"
+}
+c=$(record example.test intent i1)
+c=$(record example.test failover i1 "$c")
+c=$(record shop.test intent i2 "$c")
+c=$(record example.test intent i3 "$c")
+g update-ref refs/heads/nsfailover/state "$c"
+check_eq "lab_history lists a domain's records in order" \
+    "intent a -> b|failover a -> b|intent a -> b" \
+    "$(lab_history example.test | tr '\n' '|' | sed 's/|$//')"
+check_eq "lab_history_open counts intents without an outcome" "1 1" \
+    "$(lab_history_open example.test) $(lab_history_open shop.test)"
+g update-ref -d refs/heads/nsfailover/state
+
 lab_example_policy "$T/example-policy"
 check "examples/lab/policy is what lab_policy_write makes for the lab" \
     diff -r "$T/example-policy" "$NSF_ROOT/examples/lab/policy"
