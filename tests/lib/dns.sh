@@ -1,7 +1,7 @@
 # dns.sh - start real NSD and Knot DNS servers on loopback for tests.
 #
 # Source after common.sh.  Every server gets its own directory under $T,
-# listens on one 127.0.0.0/8 address, runs in the foreground, and is
+# listens on 127.0.0.0/8 addresses only, runs in the foreground, and is
 # tracked so common.sh stops it by PID at exit.  Zone files are written by
 # the caller (nsf_zone_file helps with the usual shape).
 
@@ -27,14 +27,17 @@ nsf_zone_file() {
 
 # nsf_start_nsd NAME ADDRESS ZONE=FILE... : starts NSD serving the given
 # zones (file paths) on ADDRESS:$NSF_DNS_PORT.  ADDRESS may be a comma-
-# separated list of addresses.  Sets NSD_PID_<NAME>.
+# separated list (one process answering on all of them; it is waited for on
+# the first).  Sets NSD_PID_<NAME>.
 nsf_start_nsd() {
-	local name=$1 addr=$2 dir="$T/$1" spec zone file a
+	local name=$1 addr=${2%%,*} dir="$T/$1" spec zone file a
+	local addrs=()
+	IFS=, read -r -a addrs <<<"$2"
 	shift 2
 	mkdir -p "$dir"
 	{
 		echo "server:"
-		for a in ${addr//,/ }; do
+		for a in "${addrs[@]}"; do
 			printf '\tip-address: %s@%s\n' "$a" "$NSF_DNS_PORT"
 		done
 	} >"$dir/nsd.conf"
@@ -80,22 +83,24 @@ CONF
 }
 
 # nsf_start_knot NAME ADDRESS [--tsig KEYNAME:ALG:SECRET]... ZONE=FILE... :
-# starts Knot DNS (ADDRESS may be a comma-separated list); with --tsig
-# (repeatable) every zone accepts UPDATE
-# signed with any of those keys and bumps its serial itself.  Sets
-# KNOT_PID_<NAME>; `knotc -s $T/NAME/knot.sock` controls it.
+# starts Knot DNS; with --tsig (repeatable) every zone accepts UPDATE
+# signed with any of those keys and bumps its serial itself.  ADDRESS may be
+# a comma-separated list (waited for on the first).  Sets KNOT_PID_<NAME>;
+# `knotc -s $T/NAME/knot.sock` controls it.
 nsf_start_knot() {
-	local name=$1 addr=$2 dir="$T/$1" spec zone file key="" acl=""
-	local keys=() knames=""
+	local name=$1 addr=${2%%,*} dir="$T/$1" spec zone file key acl=""
+	local keys=() addrs=() kname kalg ksecret listen
+	IFS=, read -r -a addrs <<<"$2"
 	shift 2
 	while [ "${1:-}" = --tsig ]; do
 		keys+=("$2")
 		shift 2
 	done
+	listen=$(printf '%s@'"$NSF_DNS_PORT"', ' "${addrs[@]}")
 	mkdir -p "$dir/db"
 	cat >"$dir/knot.conf" <<CONF
 server:
-    listen: [ $(echo "$addr" | sed "s/,/@$NSF_DNS_PORT, /g")@$NSF_DNS_PORT ]
+    listen: [ ${listen%, } ]
     rundir: "$dir"
     pidfile: "$dir/knot.pid"
     udp-workers: 1
@@ -115,14 +120,11 @@ CONF
 			IFS=: read -r kname kalg ksecret <<<"$key"
 			printf '  - id: %s\n    algorithm: %s\n    secret: %s\n' \
 			    "$kname" "$kalg" "$ksecret" >>"$dir/knot.conf"
-			knames="${knames:+$knames, }$kname"
 		done
-		cat >>"$dir/knot.conf" <<CONF
-acl:
-  - id: update
-    key: [ $knames ]
-    action: update
-CONF
+		printf 'acl:\n  - id: update\n    key: [ %s ]\n' \
+		    "$(printf '%s, ' "${keys[@]%%:*}" | sed 's/, $//')" \
+		    >>"$dir/knot.conf"
+		echo "    action: update" >>"$dir/knot.conf"
 		acl="    acl: update"
 	fi
 	cat >>"$dir/knot.conf" <<CONF
