@@ -44,6 +44,26 @@ lab_init() {
 	lab_make_certs || return 1
 }
 
+# lab_conflicts NET: the sockets already listening that would stop a lab
+# on NET.0/24 from starting, one `ss` line each: anything on NET.*, and
+# anything on a wildcard address (0.0.0.0, ::, *) at a port the lab uses
+# (53, the EPP port, the metrics port 9153), such as a packaged DNS
+# server.  Prints nothing when the lab can start.
+lab_conflicts() {
+	ss -Hlntu 2>/dev/null | awk -v net="$1." \
+	    -v ports=" 53 ${LAB_EPP_PORT:-700} 9153 " '
+	{
+		local = $5
+		port = local; sub(/.*:/, "", port)
+		addr = substr(local, 1, length(local) - length(port) - 1)
+		sub(/%.*/, "", addr)
+		if (index(addr, net) == 1 ||
+		    ((addr == "0.0.0.0" || addr == "*" || addr == "[::]") &&
+		    index(ports, " " port " ")))
+			print
+	}'
+}
+
 # The nameserver addresses of a provider (a, b) and the name of its
 # software.  Provider a runs NSD, provider b Knot DNS, as the issue asks.
 lab_provider_addrs() {

@@ -29,8 +29,13 @@ check "the controller's client certificate is signed by the lab CA" \
     openssl verify -CAfile "$LAB_DIR/tls/ca.pem" "$LAB_DIR/tls/client.pem"
 
 # --- parent and providers -----------------------------------------------
+check_eq "nothing is in the way of a lab on $NET.0/24 yet" "" \
+    "$(lab_conflicts "$NET")"
 lab_start_parent || { not_ok "the parent zone starts"; exit 1; }
 ok "the parent zone starts on $NET.1"
+check_eq "a lab's own server is in the way of a second lab there" \
+    "$NET.1:53 $NET.1:53" \
+    "$(lab_conflicts "$NET" | awk '{ printf "%s ", $5 }' | sed 's/ $//')"
 check_eq "the parent holds provider A's host addresses" "$NET.12" \
     "$(nsf_dig "$NET.1" ns2.provider-a.test A)"
 check_eq "the parent holds provider B's host addresses" "$NET.21" \
@@ -169,6 +174,9 @@ check_grep "an invalid policy commit carries the misspelt key" \
     'primay:' "$T/dom3.yaml"
 check "git fsck finds the policy repository sound" \
     git --git-dir="$LAB_DIR/policy.git" fsck --strict
+"$NSF" config check "$LAB_CONFIG" >"$T/config.out" 2>&1
+check_eq "nsfailover config check accepts the lab configuration" \
+    "0: $LAB_CONFIG: ok (0 warnings)" "$?: $(cat "$T/config.out")"
 
 # History expectations read the trailers of the state branch; records
 # made with plain git stand in for the daemon's here.

@@ -46,6 +46,9 @@ nsf_stop_pid() {
 
 _nsf_cleanup() {
 	local pid
+	# A second Ctrl-C (or one that arrives as the script ends) must not
+	# cut the cleanup short and leave servers running.
+	trap '' INT TERM
 	for pid in "${_nsf_pids[@]}"; do
 		nsf_stop_pid "$pid"
 	done
