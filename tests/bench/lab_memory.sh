@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# lab_memory.sh - peak memory of the controller with a 100,000-domain
+# policy (examples/gen-policy --net 127.0.90) over a few probe rounds,
+# beside the 200 MiB target, and beside what `nsfailover validate` (the
+# policy alone) and `nsfailover probe` (the policy and one probe round)
+# take on the same policy and servers.
+#
+# Probing 100,000 domains is made cheap on loopback: one NSD on every
+# provider address serves none of the policy's zones, so each query gets
+# an immediate REFUSED; the prober still sends, matches and classifies
+# every query of the round (about 2.3 million).  A root zone on the canary
+# addresses keeps the controller from freezing.  The registries the policy
+# names do not exist, so every change it could want fails fast.
+#   NSF_BENCH_MEM_DOMAINS (default 100000); NSF_BENCH_MEM_SECONDS (default
+#   90) the controller runs.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+NSF=${NSF_BENCH_BIN:-$PWD/nsfailover}
+. tests/lib/common.sh
+. tests/lib/dns.sh
+. tests/bench/lib/bench.sh
+
+NET=127.0.90
+n=${NSF_BENCH_MEM_DOMAINS:-100000}
+secs=${NSF_BENCH_MEM_SECONDS:-90}
+target_mib=200
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "lab_memory: skipped: run as root (servers bind port 53)"
+	exit 0
+fi
+if [ ! -x /usr/bin/time ]; then
+	echo "lab_memory: skipped: /usr/bin/time missing (ci/install-deps)"
+	exit 0
+fi
+if ss -Hlntu | awk '{ print $5 }' | grep -q "^$NET\."; then
+	echo "lab_memory: skipped: something already listens on $NET.0/24"
+	exit 0
+fi
+
+bench_big_controller_files "$NET" "$T/big" "$n" || {
+	echo "lab_memory: could not write the $n-domain policy"
+	exit 0
+}
+bench_refusing_servers "$NET" || {
+	echo "lab_memory: the servers did not start (see $T)"
+	exit 0
+}
+pol=$T/big/work/policy
+yaml_kb=$(du -sk "$pol" | cut -f1)
+echo "lab_memory: $n domains ($(bench_mib "$yaml_kb") MiB of YAML)," \
+    "target $target_mib MiB"
+
+/usr/bin/time -v "$NSF" validate --quiet "$pol" >/dev/null \
+    2>"$T/validate.time"
+echo "  nsfailover validate (policy alone): peak RSS" \
+    "$(bench_mib "$(bench_time_peak_kb "$T/validate.time")") MiB"
+
+/usr/bin/time -v "$NSF" probe --policy "$pol" --rate 100000 \
+    --format summary >"$T/probe.out" 2>"$T/probe.time"
+echo "  nsfailover probe (policy, one round): peak RSS" \
+    "$(bench_mib "$(bench_time_peak_kb "$T/probe.time")") MiB;" \
+    "$(sed -n 's/^domains .* queries \([0-9]*\) duration_ms \([0-9]*\).*/\1 queries in \2 ms/p' \
+    "$T/probe.out")"
+
+if ! "$NSF" run --help >/dev/null 2>&1; then
+	echo "  nsfailover run: skipped: nsfailover run not built"
+	exit 0
+fi
+"$NSF" run --config "$T/big/nsfailover.yaml" >"$T/controller.log" 2>&1 &
+pid=$!
+nsf_track_pid "$pid"
+peak=0
+for _ in $(seq "$secs"); do
+	sleep 1
+	kb=$(bench_peak_kb "$pid")
+	[ -n "$kb" ] || break
+	peak=$kb
+done
+if kill -0 "$pid" 2>/dev/null; then
+	nsf_stop_pid "$pid"
+	wait "$pid" 2>/dev/null
+	how="ran ${secs} s"
+else
+	wait "$pid" 2>/dev/null
+	how="exited early: $(tail -n 1 "$T/controller.log")"
+fi
+echo "  nsfailover run (controller): peak RSS $(bench_mib "$peak") MiB" \
+    "($how; $(grep -c . "$T/controller.log") log lines)"
