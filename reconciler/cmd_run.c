@@ -590,10 +590,14 @@ handle_outcome(struct daemon *dm, struct dom *m, int rc,
 	char code[16];
 
 	snprintf(code, sizeof(code), "%d", out->code);
-	msg = nsf_xasprintf("%s; registry: %s (%d%s%s)", reason,
-	    nsf_apply_result_name(res), out->code,
-	    out->message ? " " : "", out->message ? out->message :
-	    rc < 0 ? nsf_error_last() : "");
+	if (out->message != NULL || rc < 0) {
+		msg = nsf_xasprintf("%s; registry: %s, %s", reason,
+		    nsf_apply_result_name(res), out->message != NULL ?
+		    out->message : nsf_error_last());
+	} else {
+		msg = nsf_xasprintf("%s; registry: %s (code %d)", reason,
+		    nsf_apply_result_name(res), out->code);
+	}
 	nsf_metrics_registry_op(m->d->registry->name, "update",
 	    res == NSF_APPLY_DONE || res == NSF_APPLY_PENDING, code, 0);
 	switch (res) {
@@ -680,7 +684,7 @@ apply_plan(struct daemon *dm, struct dom *m, const struct nsf_plan *p,
 	nsf_strv_copy(&s.intent.from, &m->obs.ns);
 	nsf_strv_copy(&s.intent.to, &p->desired);
 	s.intent.at_ms = nsf_now_ms();
-	subject = nsf_xasprintf("intent: %s %s to %s", action, m->name,
+	subject = nsf_xasprintf("%s: intent to %s to %s", m->name, action,
 	    p->target ? p->target : "the wanted set");
 	rc = record(dm, m, "intent", subject, &m->obs.ns, &p->desired,
 	    p->reason, id, NULL, &s);
