@@ -610,7 +610,12 @@ put_subject(struct nsf_buf *b, const struct nsf_audit_record *r)
 	const char *target = r->state != NULL ? r->state->active : NULL;
 
 	if (r->subject != NULL) {
-		put_trailer(b, "", r->subject);
+		const char *p;
+
+		for (p = r->subject; *p != '\0'; p++) {
+			nsf_buf_put(b, *p == '\n' || *p == '\r' ? " " : p, 1);
+		}
+		nsf_buf_puts(b, "\n");
 		return;
 	}
 	nsf_buf_printf(b, "%s: %s", r->domain, r->action);
