@@ -418,6 +418,8 @@ lab_start_registry() {
 	wait_for 15 grep -q listening "$T/registry.log" || {
 		echo "lab: the EPP test registry did not start:" >&2
 		sed 's/^/  /' "$T/registry.log" >&2
+		echo "lab: listening on $LAB_REGISTRY now:" >&2
+		ss -Hltnp "src $LAB_REGISTRY" 2>&1 | sed 's/^/  /' >&2
 		return 1
 	}
 }
@@ -850,6 +852,20 @@ lab_history_open() {
 	_lab_trailers Domain Intent |
 	    awk -F'|' -v d="$1" '$1 == d && $2 != "" { n[$2]++ }
 		END { for (i in n) if (n[i] < 2) open++; print open + 0 }'
+}
+
+# lab_history_lost DOMAIN: how many intents the controller's log says it
+# committed for DOMAIN ("[DOMAIN] intent ID committed") that are not on
+# the remote's state branch: records lost in a crash or never pushed.
+lab_history_lost() {
+	local on_branch
+	on_branch=$(_lab_trailers Domain Intent |
+	    awk -F'|' -v d="$1" '$1 == d { print $2 }')
+	grep -F "[$1] intent " "$LAB_CONTROLLER_LOG" 2>/dev/null |
+	    sed -n 's/.*\] intent \([^ ]*\) committed$/\1/p' | sort -u |
+	    while read -r id; do
+		grep -qxF -- "$id" <<<"$on_branch" || echo "$id"
+	    done | grep -c .
 }
 
 # ---------------------------------------------------------------------

@@ -199,6 +199,15 @@ check_eq "lab_history lists a domain's records in order" \
     "$(lab_history example.test | tr '\n' '|' | sed 's/|$//')"
 check_eq "lab_history_open counts intents without an outcome" "1 1" \
     "$(lab_history_open example.test) $(lab_history_open shop.test)"
+printf '%s\n' \
+    "2026-12-04T15:00:00.000Z info audit [example.test] intent i1 committed" \
+    "2026-12-04T15:00:01.000Z info audit [example.test] intent i9 committed" \
+    "2026-12-04T15:00:01.000Z info audit [shop.test] intent i2 committed" \
+    >>"$LAB_CONTROLLER_LOG"
+check_eq "lab_history_lost counts logged intents missing from the branch" \
+    "1 0 0" "$(lab_history_lost example.test) $(lab_history_lost shop.test) \
+$(lab_history_lost dyn.test)"
+: >"$LAB_CONTROLLER_LOG"
 g update-ref -d refs/heads/nsfailover/state
 
 lab_example_policy "$T/example-policy"

@@ -45,12 +45,14 @@ nsf_stop_pid() {
 }
 
 _nsf_cleanup() {
-	local pid
+	local i
 	# A second Ctrl-C (or one that arrives as the script ends) must not
 	# cut the cleanup short and leave servers running.
 	trap '' INT TERM
-	for pid in "${_nsf_pids[@]}"; do
-		nsf_stop_pid "$pid"
+	# Last started, first stopped: a client (a daemon under test) goes
+	# before the servers it talks to, so it does not log their loss.
+	for ((i = ${#_nsf_pids[@]} - 1; i >= 0; i--)); do
+		nsf_stop_pid "${_nsf_pids[i]}"
 	done
 	if [ "${NSF_KEEP:-0}" = 1 ] || [ "$_nsf_failed" -ne 0 ]; then
 		echo "# scratch directory kept: $T"

@@ -136,10 +136,26 @@ _sc_fail() {
 	echo "# scratch directory: $T"
 	if [ "$sc_mode" = run ] && [ -s "${LAB_CONTROLLER_LOG:-/dev/null}" ]
 	then
+		_sc_show_log
+	fi
+	exit 1
+}
+
+# A sanitizer's report says more than the log's last lines (which are
+# its shadow-byte legend): show the report's head, else the tail.
+SC_SANITIZER_RE='ERROR: (Address|Leak)Sanitizer|runtime error:'
+_sc_show_log() {
+	local first
+	first=$(grep -En -m 1 -- "$SC_SANITIZER_RE" "$LAB_CONTROLLER_LOG" |
+	    cut -d: -f1)
+	if [ -n "$first" ]; then
+		echo "# the controller's sanitizer report (log line $first):"
+		sed -n "$((first > 4 ? first - 4 : 1)),$((first + 30))p" \
+		    "$LAB_CONTROLLER_LOG" | sed 's/^/#   | /'
+	else
 		echo "# last controller log lines:"
 		tail -n 25 "$LAB_CONTROLLER_LOG" | sed 's/^/#   | /'
 	fi
-	exit 1
 }
 
 # ---------------------------------------------------------------------
@@ -262,6 +278,7 @@ sc_restart() {
 	shift
 	_sc_env_words "$@" || return
 	[ "$sc_mode" = run ] || return 0
+	SC_ALIVE=0
 	lab_stop_controller
 	_sc_start_controller "$@"
 }
@@ -274,7 +291,14 @@ _sc_env_words() {
 	done
 }
 
+# SC_ALIVE is 1 while the controller should be running: started without
+# NSF_TEST_CRASH_AT and not stopped or killed by the scenario.  An
+# expectation fails at once when it dies then, instead of timing out.
+SC_ALIVE=0
+
 _sc_start_controller() {
+	SC_ALIVE=1
+	[[ " $* " == *" NSF_TEST_CRASH_AT="* ]] && SC_ALIVE=0
 	if [ "$SC_STARTED" = 0 ]; then
 		# The settings given before the start are the first policy.
 		lab_policy_commit "scenario: first policy" >/dev/null ||
@@ -291,13 +315,14 @@ sc_stop() {
 	case "$1" in
 	provider) lab_stop_provider "$2" ;;
 	canary) lab_stop_canary ;;
-	controller) lab_stop_controller ;;
+	controller) SC_ALIVE=0; lab_stop_controller ;;
 	esac
 }
 
 sc_kill() {
 	_sc_target kill "$@" || return
 	[ "$sc_mode" = run ] || return 0
+	SC_ALIVE=0
 	lab_kill_controller
 }
 
@@ -450,7 +475,8 @@ _sc_p_registry_status() {
 	[[ " $SC_GOT " == *" $2 "* ]]
 }
 
-# history DOMAIN [action=A] [count=OPN] | history DOMAIN complete
+# history DOMAIN [action=A] [count=OPN] | history DOMAIN complete |
+# history DOMAIN actions=A,B,...  (exactly these records, oldest first)
 _sc_p_history() {
 	local d=${1:-} action="" count=">=1" kv n
 	_sc_need_domain "$d" || return 2
@@ -458,8 +484,21 @@ _sc_p_history() {
 	if [ "${1:-}" = complete ]; then
 		[ $# -eq 1 ] || _sc_error "history DOMAIN complete" || return 2
 		[ "$sc_mode" = run ] || return 0
-		SC_GOT=$(lab_history_open "$d")
-		[ "$SC_GOT" = 0 ]
+		local open lost
+		open=$(lab_history_open "$d")
+		lost=$(lab_history_lost "$d")
+		SC_GOT="$open intent(s) without an outcome, $lost logged"
+		SC_GOT+=" as committed but not on the state branch"
+		[ "$open" = 0 ] && [ "$lost" = 0 ]
+		return
+	fi
+	if [[ ${1:-} == actions=* ]]; then
+		[ $# -eq 1 ] && [[ $1 =~ ^actions=[a-z-]+(,[a-z-]+)*$ ]] ||
+		    _sc_error "history DOMAIN actions=A,B,..." || return 2
+		[ "$sc_mode" = run ] || return 0
+		SC_GOT=$(lab_history "$d" | awk '{ print $1 }' | paste -sd,)
+		SC_GOT=actions=$SC_GOT
+		[ "$SC_GOT" = "$1" ]
 		return
 	fi
 	for kv in "$@"; do
@@ -582,6 +621,7 @@ _sc_poll() {
 	end=$(( $(date +%s%3N) + limit ))
 	while :; do
 		SC_GOT=""
+		_sc_check_alive
 		if "$fn" "$@"; then
 			[ "$mode" = for ] || return 0
 		else
@@ -591,6 +631,36 @@ _sc_poll() {
 		sleep 0.25
 	done
 	[ "$mode" = for ]
+}
+
+_sc_check_alive() {
+	[ "$SC_ALIVE" = 1 ] && ! lab_controller_running || return 0
+	SC_ALIVE=0
+	wait "$LAB_CONTROLLER_PID" 2>/dev/null
+	_sc_fail "the controller exited (status $?) while the scenario" \
+	    "expected it to run"
+}
+
+# _sc_finish: after the last line, the controller must still run, stop on
+# SIGTERM with status 0, and its log (every run) must hold no sanitizer
+# report: a use-after-free or leak is a failure even when the delegation
+# ended up right.
+_sc_finish() {
+	local rc
+	SC_LINE=end
+	_sc_check_alive
+	if lab_controller_running; then
+		SC_ALIVE=0
+		kill -TERM "$LAB_CONTROLLER_PID"
+		wait "$LAB_CONTROLLER_PID" 2>/dev/null
+		rc=$?
+		LAB_CONTROLLER_PID=""
+		[ "$rc" = 0 ] ||
+		    _sc_fail "the controller exited with status $rc on SIGTERM"
+		_sc_say "the controller stopped on SIGTERM with status 0"
+	fi
+	! grep -Eq -- "$SC_SANITIZER_RE" "$LAB_CONTROLLER_LOG" ||
+	    _sc_fail "the controller's log holds a sanitizer report"
 }
 
 # ---------------------------------------------------------------------
@@ -638,5 +708,6 @@ if [ "$sc_mode" = check ]; then
 	exit
 fi
 _sc_each_line
+_sc_finish
 _sc_say "all expectations held"
 exit 0

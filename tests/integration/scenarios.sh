@@ -5,7 +5,7 @@
 #   bash tests/integration/scenarios.sh              all of them
 #   bash tests/integration/scenarios.sh outage kill  those whose name
 #                                                    contains a word
-# NSF_SCENARIO_JOBS (default 2, at most 9) scenarios run at once; slot N uses
+# NSF_SCENARIO_JOBS (default 2, at most 7) scenarios run at once; slot N uses
 # 127.0.(70+N).0/24, so parallel scenarios never share an address.  A
 # failing scenario prints its narrated steps and the controller's last log
 # lines; NSF_KEEP=1 keeps every scratch directory.
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/common.sh
 
 jobs=${NSF_SCENARIO_JOBS:-2}
-[ "$jobs" -ge 1 ] && [ "$jobs" -le 9 ] || jobs=2
+[ "$jobs" -ge 1 ] && [ "$jobs" -le 7 ] || jobs=2
 limit=${NSF_SCENARIO_TIMEOUT:-240}
 
 files=()
