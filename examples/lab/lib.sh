@@ -535,6 +535,31 @@ lab_registry_updates() {
 	' "$LAB_DIR/registry.frames" 2>/dev/null || echo 0
 }
 
+# lab_registry_readback DOMAIN: "ok" when every domain:update for DOMAIN
+# that was refused (an error result) or lost (dropped connection) was
+# followed by a domain:info for it before any further domain:update, i.e.
+# the controller read the domain back instead of resending blindly;
+# otherwise what went wrong.  The lab's own reads (epp_info.py, cltrid
+# LAB-INFO-*) do not count.
+lab_registry_readback() {
+	awk -v d="$1" '
+	/^=== / { hdr = $0; next }
+	!index($0, "<domain:name>" d "</domain:name>") { next }
+	hdr ~ /cltrid=LAB-INFO-/ { next }
+	hdr ~ /command=domain:info / && need { need = 0; reads++ }
+	hdr ~ /command=domain:update / {
+		if (need) { bad = 1 }
+		need = hdr !~ /result=(1000|1001)( |$)/
+		if (need) failed++
+	}
+	END {
+		if (bad) print "an update was sent again without a read back"
+		else if (need) print "the last failed update was never read back"
+		else print "ok (" failed + 0 " failed update(s), " reads + 0 \
+		    " read back)"
+	}' "$LAB_DIR/registry.frames" 2>/dev/null
+}
+
 # ---------------------------------------------------------------------
 # The daemon's files: secrets, configuration, policy repository.
 

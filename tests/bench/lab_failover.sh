@@ -53,8 +53,12 @@ lab_controller_running || skip_bench "the controller exited at start:" \
 all_on() {
 	local g=$1 d
 	for d in $doms; do
-		wait_for "$2" test "$(lab_parent_group "$d")" = "$g" || return 1
+		wait_for "$2" on_group "$d" "$g" || return 1
 	done
+}
+
+on_group() {
+	[ "$(lab_parent_group "$1")" = "$2" ]
 }
 
 echo "lab_failover: $runs outages of provider A, $ndom EPP domains," \

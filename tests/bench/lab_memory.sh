@@ -9,8 +9,11 @@
 # provider address serves none of the policy's zones, so each query gets
 # an immediate REFUSED; the prober still sends, matches and classifies
 # every query of the round (about 2.3 million).  A root zone on the canary
-# addresses keeps the controller from freezing.  The registries the policy
-# names do not exist, so every change it could want fails fast.
+# addresses keeps the controller from freezing.  Both registries are
+# parent zones served by NSD (DNS UPDATE registries: a delegation is read
+# with one query), delegating every domain to its primary, so the
+# controller finds everything as wanted, and holds it (no group is
+# healthy).
 #   NSF_BENCH_MEM_DOMAINS (default 100000); NSF_BENCH_MEM_SECONDS (default
 #   90) the controller runs.
 set -uo pipefail
@@ -42,7 +45,8 @@ bench_big_controller_files "$NET" "$T/big" "$n" || {
 	echo "lab_memory: could not write the $n-domain policy"
 	exit 0
 }
-bench_refusing_servers "$NET" || {
+bench_start_parent "$NET" "$T/big/work/policy" &&
+    bench_refusing_servers "$NET" || {
 	echo "lab_memory: the servers did not start (see $T)"
 	exit 0
 }
@@ -70,12 +74,15 @@ fi
 "$NSF" run --config "$T/big/nsfailover.yaml" >"$T/controller.log" 2>&1 &
 pid=$!
 nsf_track_pid "$pid"
-peak=0
-for _ in $(seq "$secs"); do
+peak=0 marks=""
+for t in $(seq "$secs"); do
 	sleep 1
 	kb=$(bench_peak_kb "$pid")
 	[ -n "$kb" ] || break
 	peak=$kb
+	if [ $((t % 30)) = 0 ]; then
+		marks+="${marks:+, }$(bench_mib "$kb") MiB by ${t} s"
+	fi
 done
 if kill -0 "$pid" 2>/dev/null; then
 	nsf_stop_pid "$pid"
@@ -87,3 +94,4 @@ else
 fi
 echo "  nsfailover run (controller): peak RSS $(bench_mib "$peak") MiB" \
     "($how; $(grep -c . "$T/controller.log") log lines)"
+[ -z "$marks" ] || echo "    peak so far: $marks"

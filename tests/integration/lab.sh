@@ -359,4 +359,28 @@ check_eq "updates received per domain are counted from the frame log" \
 check_eq "and those applied (1000, 1001, dropped after applying)" \
     "2 1" "$(lab_registry_updates example.test applied) $(
 	lab_registry_updates shop.test applied)"
+check_eq "a resend without a read back is caught" \
+    "an update was sent again without a read back" \
+    "$(lab_registry_readback example.test)"
+check_eq "a domain with only accepted updates needs no read back" \
+    "ok (0 failed update(s), 0 read back)" \
+    "$(lab_registry_readback shop.test)"
+cat >"$LAB_DIR/registry.frames" <<'LOG'
+=== session=1 client=nsfo-lab command=domain:update cltrid=NSFO-1 result=2400
+<epp><domain:name>example.test</domain:name></epp>
+=== session=2 client=nsfo-lab command=domain:info cltrid=LAB-INFO-2 result=1000
+<epp><domain:name>example.test</domain:name></epp>
+LOG
+check_eq "the lab's own reads are not the controller's read back" \
+    "the last failed update was never read back" \
+    "$(lab_registry_readback example.test)"
+cat >>"$LAB_DIR/registry.frames" <<'LOG'
+=== session=2 client=nsfo-lab command=domain:info cltrid=NSFO-3 result=1000
+<epp><domain:name>example.test</domain:name></epp>
+=== session=2 client=nsfo-lab command=domain:update cltrid=NSFO-4 result=1000
+<epp><domain:name>example.test</domain:name></epp>
+LOG
+check_eq "a failed update read back before the next one is right" \
+    "ok (1 failed update(s), 1 read back)" \
+    "$(lab_registry_readback example.test)"
 cp "$T/frames.saved" "$LAB_DIR/registry.frames"

@@ -467,6 +467,20 @@ _sc_registry_count() {
 	_sc_cmp "${SC_GOT:-0}" "$2"
 }
 
+# registry-readback DOMAIN [failed=N]: every refused or dropped update
+# was followed by a read of the domain before any other update (and N of
+# them failed).
+_sc_p_registry_readback() {
+	[ $# -ge 1 ] && [ $# -le 2 ] &&
+	    [[ ${2:-failed=0} =~ ^failed=[0-9]+$ ]] ||
+	    _sc_error "registry-readback DOMAIN [failed=N]" || return 2
+	_sc_need_domain "$1" || return 2
+	[ "$sc_mode" = run ] || return 0
+	SC_GOT=$(lab_registry_readback "$1")
+	[[ $SC_GOT == "ok ("* ]] || return 1
+	[ $# -lt 2 ] || [[ $SC_GOT == "ok (${2#failed=} failed"* ]]
+}
+
 _sc_p_registry_status() {
 	[ $# -eq 2 ] || _sc_error "registry-status DOMAIN STATUS" || return 2
 	_sc_need_domain "$1" || return 2
@@ -601,7 +615,7 @@ sc_expect() {
 	fn=_sc_p_${subject//-/_}
 	declare -F "$fn" >/dev/null || _sc_error "expect what? '$subject'" \
 	    "(parent-ns, registry-ns, registry-updates, registry-applied," \
-	    "registry-status," \
+	    "registry-status, registry-readback," \
 	    "history, log, no-log, plan, status, controller," \
 	    "parent-serial)" || return
 	if [ "$sc_mode" = check ]; then

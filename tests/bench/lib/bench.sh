@@ -102,10 +102,22 @@ bench_refusing_servers() {
 	    "bench.invalid=$T/unrelated.zone"
 }
 
+# bench_start_parent NET POLICY: NSD on NET.2 serving the parent zones of
+# bench_parent_zones for POLICY.
+bench_start_parent() {
+	mkdir -p "$T/parent-zones"
+	bench_parent_zones "$2" "$T/parent-zones" "$1" || return 1
+	nsf_start_nsd bench-parent "$1.2" \
+	    "example=$T/parent-zones/example.zone" \
+	    "example.net=$T/parent-zones/example.net.zone"
+}
+
 # bench_big_controller_files NET DIR DOMAINS: a policy repository with
 # DOMAINS domains from examples/gen-policy, its secrets and a daemon
 # configuration (DIR/nsfailover.yaml) that lets the prober send at full
-# speed (the registries it names do not exist: every observe fails fast).
+# speed.  Both registries are the parent zones `example` and
+# `example.net` on NET.2, changed by DNS UPDATE: reading a delegation
+# back is one query (bench_parent_zones writes them).
 bench_big_controller_files() {
 	local net=$1 dir=$2 n=$3 work=$2/work
 	mkdir -p "$dir"
@@ -113,6 +125,20 @@ bench_big_controller_files() {
 	git init -q "$work" || return 1
 	/usr/bin/python3 "$NSF_ROOT/examples/gen-policy" -n "$n" --net "$net" \
 	    "$work/policy" || return 1
+	cat >"$work/policy/registries.yaml" <<YAML
+# gen-policy's registries, moved to the benchmark's parent zones
+registries:
+  main:
+    type: dns-update
+    server: $net.2:53
+    zone: example
+    credentials: parent-tsig
+  parent:
+    type: dns-update
+    server: $net.2:53
+    zone: example.net
+    credentials: parent-tsig
+YAML
 	git -C "$work" add -A policy &&
 	git -C "$work" -c user.name=bench -c user.email=bench@nsf.invalid \
 	    -c commit.gpgsign=false commit -q -m "bench: $n domains" &&
@@ -144,8 +170,47 @@ secrets: $dir/secrets.yaml
 resolvers: [ "$net.8" ]
 probe:
   max_rate_per_server: 100000
+metrics:
+  listen: "$net.3:9153"
 log:
   format: plain
   level: notice
 YAML
+}
+
+# bench_parent_zones POLICY DIR NET: the parent zones `example` and
+# `example.net` (DIR/example.zone, DIR/example.net.zone) delegating every
+# domain of the generated POLICY to its primary group, with the
+# providers' glue, so the controller finds every delegation as wanted.
+bench_parent_zones() {
+	/usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import os, re, sys
+pol, out, net = sys.argv[1:4]
+text = ""
+for f in sorted(os.listdir(pol)):
+    with open(os.path.join(pol, f)) as fh:
+        text += fh.read()
+servers = {}
+for p, n, a in re.findall(r"name: (ns\d\.(provider-\d+)\.example), "
+                          r"addresses: \[([0-9.]+)\]", text):
+    servers.setdefault(n, []).append((p, a))
+zones = {"example": [], "example.net": []}
+for d, prim in re.findall(r"^  (d\d+\.example(?:\.net)?): \{[^}]*?"
+                          r"primary: (\[[^\]]*\]|[\w-]+)", text, re.M):
+    zone = "example.net" if d.endswith(".net") else "example"
+    for g in prim.strip("[]").split(","):
+        for ns, _ in servers[g.strip()]:
+            zones[zone].append("%s. 300 IN NS %s." % (d, ns))
+for zone, rrs in zones.items():
+    with open(os.path.join(out, zone + ".zone"), "w") as fh:
+        fh.write("$ORIGIN %s.\n$TTL 300\n" % zone)
+        fh.write("@ IN SOA ns.%s. hostmaster.%s. 1 3600 600 86400 300\n"
+                 % (zone, zone))
+        fh.write("@ IN NS ns.%s.\nns IN A %s.2\n" % (zone, net))
+        if zone == "example":
+            for name in sorted(servers):
+                for ns, a in servers[name]:
+                    fh.write("%s. IN A %s\n" % (ns, a))
+        fh.write("\n".join(rrs) + "\n")
+PY
 }
