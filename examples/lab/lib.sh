@@ -517,14 +517,30 @@ lab_registry_statuses() {
 	    'import json,sys; print(" ".join(json.load(sys.stdin)["statuses"]))'
 }
 
+# An awk function: true when the current frame line names domain d in a
+# <domain:name> element, with or without attributes (hosts="all").
+_LAB_AWK_NAME='
+function names(d,    i, rest) {
+	rest = $0
+	while ((i = index(rest, "<domain:name")) > 0) {
+		rest = substr(rest, i + 12)
+		if (substr(rest, 1, 1) != ">" && substr(rest, 1, 1) != " ")
+			continue
+		rest = substr(rest, index(rest, ">") + 1)
+		if (index(rest, d "</domain:name>") == 1)
+			return 1
+	}
+	return 0
+}'
+
 # Counted from the registry's frame log: each command is a "=== session=
 # ... command=domain:update ... result=R [fault=JSON]" line followed by
 # the frame.  Applied: answered 1000 or 1001, or dropped by a
 # drop-after-apply fault (the change was made before the drop).
 lab_registry_updates() {
-	awk -v d="$1" -v kind="$2" '
+	awk -v d="$1" -v kind="$2" "$_LAB_AWK_NAME"'
 	/^=== / { hdr = ""; if ($0 ~ /command=domain:update /) hdr = $0; next }
-	hdr != "" && index($0, "<domain:name>" d "</domain:name>") {
+	hdr != "" && names(d) {
 		received++
 		if (hdr ~ /result=(1000|1001)( |$)/ ||
 		    (hdr ~ /result=dropped/ && hdr ~ /"action": "drop"/))
@@ -542,9 +558,9 @@ lab_registry_updates() {
 # otherwise what went wrong.  The lab's own reads (epp_info.py, cltrid
 # LAB-INFO-*) do not count.
 lab_registry_readback() {
-	awk -v d="$1" '
+	awk -v d="$1" "$_LAB_AWK_NAME"'
 	/^=== / { hdr = $0; next }
-	!index($0, "<domain:name>" d "</domain:name>") { next }
+	!names(d) { next }
 	hdr ~ /cltrid=LAB-INFO-/ { next }
 	hdr ~ /command=domain:info / && need { need = 0; reads++ }
 	hdr ~ /command=domain:update / {

@@ -376,7 +376,7 @@ check_eq "the lab's own reads are not the controller's read back" \
     "$(lab_registry_readback example.test)"
 cat >>"$LAB_DIR/registry.frames" <<'LOG'
 === session=2 client=nsfo-lab command=domain:info cltrid=NSFO-3 result=1000
-<epp><domain:name>example.test</domain:name></epp>
+<epp><domain:name hosts="all">example.test</domain:name></epp>
 === session=2 client=nsfo-lab command=domain:update cltrid=NSFO-4 result=1000
 <epp><domain:name>example.test</domain:name></epp>
 LOG
