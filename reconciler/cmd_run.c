@@ -1016,6 +1016,11 @@ refresh_policy(struct daemon *dm, bool first)
 
 	rc = nsf_policy_source_refresh(dm->e->src, false, &changed);
 	pol = nsf_engine_policy(dm->e);
+	if (changed) {
+		/* Connections point into the replaced policy: close them
+		 * now, while it is still there. */
+		nsf_engine_registries_reset(dm->e);
+	}
 	if (rc == NSF_EINVAL &&
 	    (rej = nsf_policy_source_rejected_commit(dm->e->src)) != NULL &&
 	    !str_eq(rej, dm->rejected_said)) {
@@ -1138,18 +1143,23 @@ keep_sessions(struct daemon *dm)
 {
 	size_t i;
 	struct nsf_strv done;
+	bool pending = false;
 
 	if (nsf_mono_ms() < dm->next_poll) {
 		return;
 	}
 	dm->next_poll = nsf_mono_ms() + PENDING_EVERY_MS;
+	for (i = 0; i < dm->ndoms && !pending; i++) {
+		pending = dm->doms[i].st.pending;
+	}
 	for (i = 0; i < dm->e->nregs; i++) {
 		struct nsf_registry_conn *c = dm->e->regs[i].conn;
 
 		if (c == NULL) {
 			continue;
 		}
-		if (c->ops->poll != NULL) {
+		/* The poll queue tells about pending changes. */
+		if (pending && c->ops->poll != NULL) {
 			nsf_strv_init(&done);
 			c->ops->poll(c, &done);
 			nsf_strv_deinit(&done);

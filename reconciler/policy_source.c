@@ -35,6 +35,9 @@ struct nsf_policy_source {
 	bool verify;
 	struct nsf_sigcheck sig;
 	struct nsf_policy *policy;      /* active; NULL before the first */
+	struct nsf_policy *previous;    /* replaced by the last refresh; kept
+					 * until the next one so callers can
+					 * let go of pointers into it */
 	struct nsf_strv policy_files;   /* names handed to the loader */
 	char commit[41];        /* active policy's commit; "" none */
 	int64_t loaded_at_ms;
@@ -114,6 +117,7 @@ nsf_policy_source_free(struct nsf_policy_source *src)
 	}
 	if (src->policy != NULL) {
 		nsf_policy_free(src->policy);
+		nsf_policy_free(src->previous);
 	}
 	nsf_strv_deinit(&src->policy_files);
 	git_repository_free(src->repo);
@@ -530,7 +534,8 @@ activate(struct nsf_policy_source *src, struct nsf_policy *p,
 	git_reference *ref = NULL;
 
 	if (src->policy != NULL) {
-		nsf_policy_free(src->policy);
+		nsf_policy_free(src->previous);
+		src->previous = src->policy;
 	}
 	nsf_strv_deinit(&src->policy_files);
 	src->policy = p;
@@ -624,6 +629,8 @@ nsf_policy_source_refresh(struct nsf_policy_source *src, bool force,
 	git_oid target;
 	char hex[41];
 
+	nsf_policy_free(src->previous);
+	src->previous = NULL;
 	if (force || src->fetched_mono_ms == 0 ||
 	    nsf_mono_ms() - src->fetched_mono_ms >=
 	    (int64_t)src->interval_ms) {
