@@ -146,7 +146,9 @@ print_diags(const struct nsf_diags *d)
 
 	nsf_buf_init(&b);
 	nsf_diags_format_text(d, &b);
-	fputs(b.data, stderr);
+	if (b.len > 0) {
+		fputs(b.data, stderr);
+	}
 	nsf_buf_deinit(&b);
 }
 

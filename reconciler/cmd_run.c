@@ -1387,7 +1387,9 @@ nsf_cmd_run(int argc, char **argv)
 	if (nsf_engine_open(&dm.e, &eo, &diags) < 0) {
 		nsf_buf_init(&b);
 		nsf_diags_format_text(&diags, &b);
+		if (b.len > 0) {
 		fputs(b.data, stderr);
+	}
 		nsf_buf_deinit(&b);
 		nsf_err(NSF_SRC_CONTROL, NULL, "cannot start: %s",
 		    nsf_error_last());
