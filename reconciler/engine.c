@@ -610,7 +610,7 @@ nsf_parent_ns(struct nsf_strv *out, uint32_t *ttl,
 	ldns_resolver *res = ldns_resolver_new();
 	ldns_rdf *addr, *name = NULL;
 	ldns_pkt *pkt = NULL;
-	ldns_rr_list *lists[2];
+	ldns_rr_list *lists[2], *mine;
 	struct timeval tv;
 	size_t l, i;
 	int rc = 0;
@@ -656,33 +656,21 @@ nsf_parent_ns(struct nsf_strv *out, uint32_t *ttl,
 	}
 	lists[0] = ldns_pkt_answer(pkt);
 	lists[1] = ldns_pkt_authority(pkt);
+	mine = ldns_rr_list_new();
 	for (l = 0; l < 2; l++) {
 		for (i = 0; i < ldns_rr_list_rr_count(lists[l]); i++) {
 			ldns_rr *rr = ldns_rr_list_rr(lists[l], i);
-			char *s;
-			size_t len;
 
-			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS ||
-			    ldns_dname_compare(ldns_rr_owner(rr), name) != 0) {
-				continue;
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS &&
+			    ldns_dname_compare(ldns_rr_owner(rr), name) == 0) {
+				ldns_rr_list_push_rr(mine, rr);
+				*ttl = ldns_rr_ttl(rr);
 			}
-			s = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-			if (s == NULL) {
-				continue;
-			}
-			len = strlen(s);
-			if (len > 1 && s[len - 1] == '.') {
-				s[len - 1] = '\0';
-			}
-			for (char *p = s; *p; p++) {
-				if (*p >= 'A' && *p <= 'Z') {
-					*p = (char)(*p - 'A' + 'a');
-				}
-			}
-			nsf_strv_push_owned(out, s);
-			*ttl = ldns_rr_ttl(rr);
 		}
 	}
+	nsf_strv_deinit(out);
+	nsf_ns_rrset_names(out, mine);
+	ldns_rr_list_free(mine);        /* the RRs stay the packet's */
 	nsf_strv_sort_unique(out);
 out:
 	ldns_pkt_free(pkt);
