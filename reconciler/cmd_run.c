@@ -534,33 +534,37 @@ backoff(struct dom *m)
 	m->retry_at = nsf_mono_ms() + (int64_t)ms;
 }
 
+enum resolution {
+	UNRESOLVED = 0,         /* the registry could not be read, or the
+				 * change is still pending there */
+	RESOLVED_DONE,
+	RESOLVED_NOT_APPLIED,
+	RESOLVED_OTHER,
+};
+
 /*
  * An intent whose outcome is not known (after a crash, a lost
  * connection, a pending answer): the registry says what happened.
- * Returns true when the intent is resolved.
  */
-static bool
+static enum resolution
 resolve_intent(struct daemon *dm, struct dom *m, const char *why)
 {
 	const struct nsf_intent *in = &m->st.intent;
+	enum resolution res;
 	char *msg, *got;
 
 	if (observe(dm, m) < 0) {
-		return false;
+		return UNRESOLVED;
 	}
 	got = set_text(&m->obs.ns);
 	if (nsf_strv_same_set(&m->obs.ns, &in->to)) {
 		msg = nsf_xasprintf("%s; the registry holds the new set, "
 		    "confirmed by reading it back", why);
 		finish_success(dm, m, msg, NULL);
-	} else if (m->st.pending &&
-	    nsf_strv_same_set(&m->obs.ns, &in->from) &&
-	    nsf_delegation_blocking_status(&m->obs) != NULL) {
-		free(got);
-		return false;   /* still pending at the registry */
+		res = RESOLVED_DONE;
 	} else if (m->st.pending && nsf_strv_same_set(&m->obs.ns, &in->from)) {
 		free(got);
-		return false;
+		return UNRESOLVED;      /* still pending at the registry */
 	} else if (nsf_strv_same_set(&m->obs.ns, &in->from)) {
 		msg = nsf_xasprintf("%s; the registry still holds the old set "
 		    "(%s): the change was not made; planning again", why,
@@ -568,6 +572,7 @@ resolve_intent(struct daemon *dm, struct dom *m, const char *why)
 		nsf_notice(NSF_SRC_PLAN, m->name, "intent %s was not applied: "
 		    "%s", in->id ? in->id : "?", msg);
 		finish_without(dm, m, "not-applied", msg, NULL, true);
+		res = RESOLVED_NOT_APPLIED;
 	} else {
 		msg = nsf_xasprintf("%s; the registry holds neither the old "
 		    "nor the wanted set but %s; planning again from it", why,
@@ -575,10 +580,11 @@ resolve_intent(struct daemon *dm, struct dom *m, const char *why)
 		nsf_warn(NSF_SRC_PLAN, m->name, "intent %s superseded: %s",
 		    in->id ? in->id : "?", msg);
 		finish_without(dm, m, "superseded", msg, NULL, false);
+		res = RESOLVED_OTHER;
 	}
 	free(msg);
 	free(got);
-	return true;
+	return res;
 }
 
 static void
@@ -644,14 +650,18 @@ handle_outcome(struct daemon *dm, struct dom *m, int rc,
 		nsf_warn(NSF_SRC_REGISTRY, m->name, "outcome %s: %s; reading "
 		    "the registry before anything else",
 		    res == NSF_APPLY_FAILED ? "failed" : "unknown", msg);
-		if (!resolve_intent(dm, m, msg)) {
+		switch (resolve_intent(dm, m, msg)) {
+		case UNRESOLVED:
 			nsf_warn(NSF_SRC_REGISTRY, m->name, "intent %s stays "
 			    "open until the registry can be read",
 			    m->st.intent.id ? m->st.intent.id : "?");
-		}
-		if (!m->st.has_intent &&
-		    !nsf_strv_same_set(&m->obs.ns, &m->verify_want)) {
-			backoff(m);
+			break;
+		case RESOLVED_NOT_APPLIED:
+			backoff(m);     /* then try once more */
+			break;
+		case RESOLVED_DONE:
+		case RESOLVED_OTHER:
+			break;
 		}
 		break;
 	}
@@ -878,9 +888,9 @@ evaluate(struct daemon *dm, struct dom *m)
 			return;
 		}
 		m->next_pending = now + PENDING_EVERY_MS;
-		if (!resolve_intent(dm, m, m->st.pending ?
+		if (resolve_intent(dm, m, m->st.pending ?
 		    "the registry held the change pending" :
-		    "an intent without an outcome was found")) {
+		    "an intent without an outcome was found") == UNRESOLVED) {
 			return;
 		}
 	}
@@ -914,7 +924,11 @@ evaluate(struct daemon *dm, struct dom *m)
 	say_decision(m, &ev.plan);
 	if (nsf_plan_applies(&ev.plan) && nsf_mono_ms() >= m->retry_at) {
 		/* Act only on a fresh reading of the registry. */
-		if (now - m->obs_at > 0 && observe(dm, m) == 0) {
+		if (now - m->obs_at > 0) {
+			if (observe(dm, m) < 0) {
+				nsf_eval_deinit(&ev);
+				return;
+			}
 			decided = nsf_mono_ms();
 			if (plan_once(dm, m, &ev) < 0) {
 				nsf_eval_deinit(&ev);
@@ -922,7 +936,7 @@ evaluate(struct daemon *dm, struct dom *m)
 			}
 			say_decision(m, &ev.plan);
 		}
-		if (nsf_plan_applies(&ev.plan) && !m->verifying) {
+		if (nsf_plan_applies(&ev.plan)) {
 			apply_plan(dm, m, &ev.plan, decided);
 		}
 	}
