@@ -17,21 +17,23 @@ file_diag(struct nsf_diags *d, enum nsf_diag_severity sev,
 	    msg);
 }
 
+/* Reports, at `pos` (where the file is named), a file the daemon cannot
+ * read. */
 static void
 check_readable(struct nsf_diags *d, const struct nsf_config *cfg,
-    const char *what, const char *path)
+    struct nsf_pos pos, const char *what, const char *path)
 {
 	struct stat st;
 	char *msg;
 
+	errno = 0;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    access(path, R_OK) == 0) {
 		return;
 	}
 	msg = nsf_xasprintf("%s %s: %s", what, path, errno ?
 	    strerror(errno) : "not a regular file");
-	file_diag(d, NSF_DIAG_ERROR, cfg, cfg->repository.pos,
-	    "file-not-found", NULL, msg);
+	file_diag(d, NSF_DIAG_ERROR, cfg, pos, "file-not-found", NULL, msg);
 	free(msg);
 }
 
@@ -44,19 +46,18 @@ check_repository_files(const struct nsf_config *cfg, struct nsf_diags *d)
 	size_t i;
 
 	for (i = 0; i < r->ngpg_keys; i++) {
-		errno = 0;
-		check_readable(d, cfg, "trusted GPG key", r->gpg_keys[i]);
+		check_readable(d, cfg, r->gpg_key_pos[i], "trusted GPG key",
+		    r->gpg_keys[i]);
 	}
 	if (r->ssh_allowed_signers != NULL) {
-		errno = 0;
-		check_readable(d, cfg, "SSH allowed signers file",
-		    r->ssh_allowed_signers);
+		check_readable(d, cfg, r->ssh_allowed_signers_pos,
+		    "SSH allowed signers file", r->ssh_allowed_signers);
 	}
 	if (r->url == NULL || r->url[0] != '/' || stat(r->url, &st) == 0) {
 		return;
 	}
 	msg = nsf_xasprintf("repository %s: %s", r->url, strerror(errno));
-	file_diag(d, NSF_DIAG_ERROR, cfg, r->pos, "file-not-found",
+	file_diag(d, NSF_DIAG_ERROR, cfg, r->url_pos, "file-not-found",
 	    "clone or create the policy repository there, or fix "
 	    "repository.url", msg);
 	free(msg);
