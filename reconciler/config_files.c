@@ -123,12 +123,23 @@ check_webhook_credentials(const struct nsf_config *cfg,
 	}
 }
 
+static int
+diag_cmp(const void *a, const void *b)
+{
+	const struct nsf_diag *x = a, *y = b;
+
+	if (x->line != y->line) {
+		return x->line < y->line ? -1 : 1;
+	}
+	return x->col < y->col ? -1 : x->col > y->col;
+}
+
 size_t
 nsf_config_check_files(const struct nsf_config *cfg,
     struct nsf_diags *diags, struct nsf_secrets **out_secrets)
 {
 	struct nsf_secrets *s = NULL;
-	size_t before = diags->nerrors;
+	size_t before = diags->nerrors, first = diags->n;
 
 	if (nsf_secrets_load(&s, cfg->secrets) < 0) {
 		file_diag(diags, NSF_DIAG_ERROR, cfg, cfg->secrets_pos,
@@ -140,6 +151,11 @@ nsf_config_check_files(const struct nsf_config *cfg,
 		check_webhook_credentials(cfg, s, diags);
 	}
 	check_repository_files(cfg, diags);
+	/* In file order, like the problems of the file itself. */
+	if (diags->n > first) {
+		qsort(diags->v + first, diags->n - first, sizeof(*diags->v),
+		    diag_cmp);
+	}
 	if (out_secrets != NULL) {
 		*out_secrets = s;
 	} else {

@@ -139,3 +139,53 @@ check_eq "an unknown format exits 2" 2 "$?"
 check_eq "--help exits 0" 0 "$?"
 check_grep "--help explains exit codes" '^Exit status: 0 usable' \
     "$T/help.out"
+
+# The shipped example: it checks clean, with its own secrets example in
+# place of the real file (mode 0600, as the daemon demands).
+EX=$NSF_ROOT/examples/etc/nsfailover
+mkdir -p "$T/example"
+sed "s|/etc/nsfailover/secrets.yaml|$T/example/secrets.yaml|" \
+    "$EX/nsfailover.yaml" >"$T/example/nsfailover.yaml"
+install -m 600 "$EX/secrets.yaml.example" "$T/example/secrets.yaml"
+"$NSF" config check "$EX/nsfailover.yaml" --syntax-only \
+    >"$T/ex.out" 2>"$T/ex.err"
+check_eq "the example configuration checks clean on its own" 0 "$?"
+check_grep "without a single warning" 'ok \(0 warnings\)$' "$T/ex.out"
+printf 'x\n' >"$T/example/allowed_signers"
+sed -i "s|/etc/nsfailover/allowed_signers|$T/example/allowed_signers|" \
+    "$T/example/nsfailover.yaml"
+"$NSF" config check "$T/example/nsfailover.yaml" >"$T/ex2.out" 2>&1
+check_eq "with the example secrets file every credential is found" 0 "$?"
+
+# docs/configuration.md documents every key 'config show' prints.
+"$NSF" config show "$EX/nsfailover.yaml" 2>/dev/null |
+    sed -n 's/^ *-\{0,1\} *\([a-z_]*\):.*/\1/p' | sort -u >"$T/keys"
+missing=""
+while read -r k; do
+	grep -q "\`[a-z_.]*$k\`\|\`$k\` (" "$NSF_ROOT/docs/configuration.md" ||
+	    grep -q "| \`[a-z_.]*$k\` |" "$NSF_ROOT/docs/configuration.md" ||
+	    missing+=" $k"
+done <"$T/keys"
+check_eq "docs/configuration.md names every key ($(wc -l <"$T/keys"))" \
+    "" "$missing"
+
+# What the configuration points at is reported where it is named.
+cat >points.yaml <<'YAML'
+repository:
+  url: ../no-such-repo.git
+  trusted_keys:
+    gpg: [ keys/ops.asc ]
+secrets: secrets.yaml
+YAML
+printf 'x: { y: z }\n' >secrets.yaml
+chmod 600 secrets.yaml
+"$NSF" config check points.yaml >/dev/null 2>"$T/points.err"
+check_eq "missing repository and key file exit 1" 1 "$?"
+check_grep "a missing local repository, at its url" \
+    "^points.yaml:2:8: error: repository $T/etc/../no-such-repo.git: No" \
+    "$T/points.err"
+check_eq "problems come in file order" "2 4" \
+    "$(cut -d: -f2 "$T/points.err" | tr '\n' ' ' | sed 's/ $//')"
+check_grep "a missing trusted key, at its list item" \
+    "^points.yaml:4:12: error: trusted GPG key $T/etc/keys/ops.asc" \
+    "$T/points.err"
