@@ -171,3 +171,31 @@ check_eq "/healthz recovers with the next tick" 200 \
 echo quit >&"${D[1]}"
 wait "$D_PID" 2>/dev/null
 check_eq "the driver stopped cleanly (sanitizers quiet)" 0 "$?"
+
+# docs/operations.md explains every family the endpoint exports, and the
+# example alert rules use only metrics that exist and are explained there.
+OPS=$NSF_ROOT/docs/operations.md
+RULES=$NSF_ROOT/examples/prometheus/nsfailover-alerts.yml
+sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$T/before.prom" >"$T/families"
+undocumented=$(while read -r f; do
+	grep -q "| \`$f\` |" "$OPS" || echo "$f"
+done <"$T/families" | tr '\n' ' ')
+check_eq "operations.md documents all $(wc -l <"$T/families") families" \
+    "" "$undocumented"
+/usr/bin/python3 - "$RULES" "$T/families" "$OPS" >"$T/rules.out" 2>&1 <<'PY'
+import re, sys, yaml
+rules = yaml.safe_load(open(sys.argv[1]))["groups"][0]["rules"]
+families = set(open(sys.argv[2]).read().split())
+ops = open(sys.argv[3]).read()
+bad = []
+for r in rules:
+    for m in re.findall(r"nsfailover_[a-z_]+", r["expr"]):
+        base = re.sub(r"_(bucket|sum|count)$", "", m)
+        if m not in families and base not in families:
+            bad.append("%s uses unknown %s" % (r["alert"], m))
+    if "### %s:" % r["alert"] not in ops:
+        bad.append("%s has no section in operations.md" % r["alert"])
+print("\n".join(bad) or "ok %d" % len(rules))
+PY
+check_grep "every alert rule uses real metrics and has its section" \
+    '^ok [0-9]+$' "$T/rules.out"
