@@ -71,8 +71,10 @@ check_eq "validate fails a broken policy with exit 1" 1 "$?"
 check_grep "and prints each problem as file:line:col" \
     "^policy/domains.yaml:$line:5: error: unknown key 'primay'" \
     "$T/bad.out"
-check_grep "and, on GitHub, as an annotation on that line" \
-    "^::error file=policy/domains.yaml,line=$line,col=5,title=nsfailover unknown-key::unknown key 'primay' in domain \(did you mean 'primary'\?\)$" \
+want="^::error file=policy/domains.yaml,line=$line,col=5,"
+want+="title=nsfailover unknown-key::unknown key 'primay' in domain "
+want+="\(did you mean 'primary'\?\)$"
+check_grep "and, on GitHub, as an annotation on that line" "$want" \
     "$T/bad.out"
 $SCRIPT validate "$T/policy" >"$T/plain.out" 2>&1
 check_no_grep "no annotations outside GitHub Actions" '^::' \
