@@ -54,6 +54,11 @@ for page in "$T"/local/usr/local/share/man/man*/*; do
 	    sh -c "groff -man -ww -z '$page' 2>&1 | { ! grep -q .; }"
 done
 
+version=$("$NSF" --version | awk '{ print $2 }')
+check_grep "the man page names the version the binary reports ($version)" \
+    "^\.TH NSFAILOVER 1 .* \"nsfailover $version\"" \
+    "$NSF_ROOT/docs/man/nsfailover.1"
+
 # Every subcommand has its section, and the options each built command
 # prints in --help are in its section, and the reverse.  Commands that
 # only say "not built yet" are left out.
