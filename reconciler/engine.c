@@ -626,7 +626,9 @@ nsf_parent_ns(struct nsf_strv *out, uint32_t *ttl,
 		    "verify servers are given as addresses", server->host);
 		goto out;
 	}
-	ldns_resolver_push_nameserver(res, addr);
+	ldns_resolver_push_nameserver(res, addr);     /* copies it */
+	ldns_rdf_deep_free(addr);
+	addr = NULL;
 	ldns_resolver_set_port(res, server->port ? server->port : 53);
 	ldns_resolver_set_recursive(res, false);
 	ldns_resolver_set_retry(res, 1);
@@ -675,10 +677,9 @@ nsf_parent_ns(struct nsf_strv *out, uint32_t *ttl,
 out:
 	ldns_pkt_free(pkt);
 	ldns_rdf_deep_free(name);
+	ldns_rdf_deep_free(addr);
 	if (res != NULL) {
 		ldns_resolver_deep_free(res);
-	} else if (addr != NULL) {
-		ldns_rdf_deep_free(addr);
 	}
 	return rc;
 }

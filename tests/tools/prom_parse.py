@@ -141,13 +141,13 @@ def main():
         print(sum(1 for n, _ in samples if n == sys.argv[3]))
     elif sys.argv[2] == "--sum":
         name, labels = selector(sys.argv[3])
-        print("%g" % sum(v for (n, ls), v in samples.items()
+        print("%.15g" % sum(v for (n, ls), v in samples.items()
                          if n == name and set(labels) <= set(ls)))
     else:
         name, labels = selector(sys.argv[2])
         for (n, ls), v in samples.items():
             if n == name and sorted(ls) == sorted(labels):
-                print("%g" % v)
+                print("%.15g" % v)
                 return
         sys.exit("no sample %s" % sys.argv[2])
 
