@@ -593,9 +593,7 @@ handle_outcome(struct daemon *dm, struct dom *m, int rc,
 {
 	enum nsf_apply_result res = rc < 0 ? NSF_APPLY_UNKNOWN : out->result;
 	char *msg;
-	char code[16];
 
-	snprintf(code, sizeof(code), "%d", out->code);
 	if (out->message != NULL || rc < 0) {
 		msg = nsf_xasprintf("%s; registry: %s, %s", reason,
 		    nsf_apply_result_name(res), out->message != NULL ?
@@ -604,8 +602,6 @@ handle_outcome(struct daemon *dm, struct dom *m, int rc,
 		msg = nsf_xasprintf("%s; registry: %s (code %d)", reason,
 		    nsf_apply_result_name(res), out->code);
 	}
-	nsf_metrics_registry_op(m->d->registry->name, "update",
-	    res == NSF_APPLY_DONE || res == NSF_APPLY_PENDING, code, 0);
 	switch (res) {
 	case NSF_APPLY_DONE:
 		finish_success(dm, m, msg, out);
@@ -680,8 +676,10 @@ apply_plan(struct daemon *dm, struct dom *m, const struct nsf_plan *p,
 	struct nsf_domain_state s;
 	struct nsf_change chg;
 	struct nsf_outcome out;
-	char id[64], *subject;
+	enum nsf_apply_result res;
+	char id[64], code[16], *subject;
 	size_t i, nadd = 0;
+	int64_t t0;
 	int rc;
 
 	make_intent_id(id);
@@ -733,6 +731,7 @@ apply_plan(struct daemon *dm, struct dom *m, const struct nsf_plan *p,
 	chg.target = p->target;
 	chg.client_trid = id;
 	nsf_outcome_init(&out);
+	t0 = nsf_mono_ms();
 	conn = nsf_engine_registry(dm->e, m->d->registry);
 	if (conn == NULL) {
 		out.result = NSF_APPLY_FAILED;
@@ -745,10 +744,14 @@ apply_plan(struct daemon *dm, struct dom *m, const struct nsf_plan *p,
 		}
 	}
 	crash_point(dm, "after-apply");
+	res = rc < 0 ? NSF_APPLY_UNKNOWN : out.result;
+	snprintf(code, sizeof(code), "%d", out.code);
+	nsf_metrics_registry_op(m->d->registry->name, "update",
+	    res == NSF_APPLY_DONE || res == NSF_APPLY_PENDING, code,
+	    (uint64_t)(nsf_mono_ms() - t0));
 	nsf_notice(NSF_SRC_REGISTRY, m->name, "%s acknowledged %s (%s) in "
 	    "%lld ms from the decision", m->d->registry->name, action,
-	    nsf_apply_result_name(rc < 0 ? NSF_APPLY_UNKNOWN : out.result),
-	    (long long)(nsf_mono_ms() - decided));
+	    nsf_apply_result_name(res), (long long)(nsf_mono_ms() - decided));
 	handle_outcome(dm, m, rc, &out, p->reason);
 	nsf_outcome_deinit(&out);
 	free(add);
