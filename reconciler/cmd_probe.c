@@ -34,6 +34,9 @@ static const char usage_text[] =
     "  --queries LIST       soa,ns,dnskey,records (default: all)\n"
     "  --max-inflight N     queries in flight at once (default 4096)\n"
     "  --source ADDR        source address (one IPv4, one IPv6)\n"
+    "  --spread DURATION    start the domains at even, jittered\n"
+    "                       offsets over this time (default 0s: all\n"
+    "                       at once, within --rate)\n"
     "  --rounds N           run N rounds and show the state machines\n"
     "                       after the last (default 1)\n"
     "  --interval DURATION  pause between rounds (default 0s)\n"
@@ -100,10 +103,36 @@ parse_number(double *out, const char *opt, const char *s, double max)
 
 	if (*s == '\0' || *end != '\0' || !(v > 0) || v > max) {
 		fprintf(stderr, "nsfailover probe: %s: '%s' is not a number "
-		    "between 1 and %.0f\n", opt, s, max);
+		    "above 0 and at most %.0f\n", opt, s, max);
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+static int
+parse_count(unsigned *out, const char *opt, const char *s, unsigned max)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s < '0' || *s > '9' || *end != '\0' || v < 1 || v > max) {
+		fprintf(stderr, "nsfailover probe: %s: '%s' is not a whole "
+		    "number from 1 to %u\n", opt, s, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+parse_duration(uint64_t *out, const char *opt, const char *s)
+{
+	if (nsf_duration_parse(out, s) < 0) {
+		fprintf(stderr, "nsfailover probe: %s: '%s' is not a "
+		    "duration (write 500ms, 2s, 1m)\n", opt, s);
+		return -1;
+	}
 	return 0;
 }
 
@@ -127,8 +156,6 @@ parse_format(enum fmt *out, const char *s)
 static int
 parse_option(struct probe_args *a, int c, const char *arg)
 {
-	double v;
-
 	switch (c) {
 	case 'p':
 		a->policy = arg;
@@ -147,24 +174,18 @@ parse_option(struct probe_args *a, int c, const char *arg)
 	case 'q':
 		return parse_queries(&a->opts.queries, arg);
 	case 'm':
-		if (parse_number(&v, "--max-inflight", arg, 65535) < 0) {
-			return -1;
-		}
-		a->opts.max_inflight = (unsigned)v;
-		return 0;
+		return parse_count(&a->opts.max_inflight, "--max-inflight",
+		    arg, 65535);
 	case 'n':
-		if (parse_number(&v, "--rounds", arg, 1000) < 0) {
-			return -1;
-		}
-		a->rounds = (unsigned)v;
-		return 0;
+		return parse_count(&a->rounds, "--rounds", arg, 1000);
 	case 'i':
-		if (nsf_duration_parse(&a->interval_ms, arg) < 0) {
-			fprintf(stderr, "nsfailover probe: --interval: '%s' is "
-			    "not a duration (write 500ms, 2s, 1m)\n", arg);
-			return -1;
-		}
-		return 0;
+		return parse_duration(&a->interval_ms, "--interval", arg);
+	case 'S':
+		return parse_duration(&a->opts.spread_ms, "--spread", arg);
+	case ':':
+		fprintf(stderr, "nsfailover probe: %s needs a value\n",
+		    arg);
+		return -1;
 	case 's':
 		if (strchr(arg, ':') != NULL) {
 			a->opts.source6 = arg;
@@ -173,7 +194,8 @@ parse_option(struct probe_args *a, int c, const char *arg)
 		}
 		return 0;
 	default:
-		fprintf(stderr, "%s", usage_text);
+		fprintf(stderr, "nsfailover probe: unknown option '%s' (see "
+		    "'nsfailover probe --help')\n", arg);
 		return -1;
 	}
 }
@@ -190,6 +212,7 @@ parse_args(struct probe_args *a, int argc, char **argv)
 		{ "queries", required_argument, NULL, 'q' },
 		{ "max-inflight", required_argument, NULL, 'm' },
 		{ "source", required_argument, NULL, 's' },
+		{ "spread", required_argument, NULL, 'S' },
 		{ "rounds", required_argument, NULL, 'n' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
@@ -202,9 +225,13 @@ parse_args(struct probe_args *a, int argc, char **argv)
 	nsf_strv_init(&a->resolvers);
 	nsf_strv_init(&a->domains);
 	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (parse_option(a, c, optarg) < 0) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		/* on an error, name the argument that caused it */
+		const char *arg = c == '?' || c == ':' ? argv[optind - 1] :
+		    optarg;
+
+		if (parse_option(a, c, arg) < 0) {
 			return -1;
 		}
 	}
@@ -305,7 +332,7 @@ text_address(struct nsf_buf *b, const struct nsf_probe_obs *o,
     const struct nsf_domain *d)
 {
 	const struct nsf_provider *pv = find_provider(d, o->provider);
-	char lat[32], serial[16], addr[64], why[160];
+	char lat[32], serial[16], addr[64], why[160] = "no provider";
 	bool ok = pv != NULL && nsf_health_addr_ok(o, d, pv, why, sizeof(why));
 
 	format_latency(lat, sizeof(lat), &o->soa);
@@ -523,8 +550,13 @@ json_canaries(struct nsf_buf *b, const struct nsf_round *r,
 
 		nsf_buf_puts(b, i ? ",{\"address\":" : "{\"address\":");
 		nsf_buf_put_json_string(b, c->canary->server.host);
-		nsf_buf_printf(b, ",\"result\":\"%s\",\"latency_ms\":%.3f}",
-		    nsf_probe_result_name(c->ans.result),
+		nsf_buf_printf(b, ",\"port\":%u,\"name\":",
+		    c->canary->server.port ? c->canary->server.port : 53);
+		nsf_buf_put_json_string(b, c->canary->qname ?
+		    c->canary->qname : ".");
+		nsf_buf_printf(b, ",\"result\":\"%s\",\"tries\":%u,"
+		    "\"latency_ms\":%.3f}",
+		    nsf_probe_result_name(c->ans.result), c->ans.tries,
 		    c->ans.latency_us / 1000.0);
 	}
 	nsf_buf_puts(b, "]}");
@@ -659,6 +691,54 @@ load_policy(struct nsf_policy **out, const char *path)
 	return rc;
 }
 
+static bool
+domain_has_group(const struct nsf_domain *d, const char *label)
+{
+	size_t i;
+
+	if (strcmp(d->primary.label, label) == 0) {
+		return true;
+	}
+	for (i = 0; i < d->nbackups; i++) {
+		if (strcmp(d->backups[i].label, label) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --active must name a group of every domain probed: readiness judged
+ * against a group the domain does not have would mean nothing. */
+static int
+check_active(const struct probe_args *a, const struct nsf_policy *pol)
+{
+	size_t i, k;
+
+	if (a->active == NULL) {
+		return 0;
+	}
+	for (i = 0; i < pol->ndomains; i++) {
+		const struct nsf_domain *d = &pol->domains[i];
+		bool chosen = a->domains.n == 0;
+
+		for (k = 0; k < a->domains.n && !chosen; k++) {
+			chosen = nsf_name_cmp(a->domains.v[k], d->name) == 0;
+		}
+		if (!chosen || domain_has_group(d, a->active)) {
+			continue;
+		}
+		fprintf(stderr, "nsfailover probe: --active: '%s' is not a "
+		    "group of %s (its groups: %s", a->active, d->name,
+		    d->primary.label);
+		for (k = 0; k < d->nbackups; k++) {
+			fprintf(stderr, ", %s", d->backups[k].label);
+		}
+		fprintf(stderr, ")\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* Runs the rounds asked for, feeding each to the health verdicts; the
  * last round is left in *out. */
 static int
@@ -708,7 +788,7 @@ nsf_cmd_probe(int argc, char **argv)
 	if (parse_args(&a, argc, argv) < 0) {
 		goto out;
 	}
-	if (load_policy(&pol, a.policy) < 0) {
+	if (load_policy(&pol, a.policy) < 0 || check_active(&a, pol) < 0) {
 		goto out;
 	}
 	if (nsf_prober_new(&p, &a.opts) < 0) {
