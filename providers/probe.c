@@ -127,6 +127,7 @@ struct rcache {
 	int64_t expires_ms;     /* mono ms */
 	uint32_t ttl;           /* smallest TTL seen in this resolution */
 	unsigned pending;       /* A/AAAA queries still running */
+	bool asked;             /* resolved in the round being built */
 	char *error;            /* why no address; NULL */
 };
 
@@ -1661,7 +1662,7 @@ collect_addrs(struct rcache *c, const ldns_pkt *pkt)
 			nsf_strv_push(&c->addrs, text);
 		}
 		free(text);
-		if (c->ttl == 0 || ldns_rr_ttl(rr) < c->ttl) {
+		if (ldns_rr_ttl(rr) < c->ttl) {
 			c->ttl = ldns_rr_ttl(rr);
 		}
 	}
@@ -1710,8 +1711,9 @@ resolve_start(struct nsf_prober *p, struct nsf_round *r, struct rcache *c,
 	nsf_strv_init(&c->addrs);
 	free(c->error);
 	c->error = NULL;
-	c->ttl = 0;
+	c->ttl = UINT32_MAX;
 	c->expires_ms = (int64_t)now_ms;
+	c->asked = true;
 	if (p->resolvers.n == 0) {
 		c->error = nsf_xstrdup("no glue in the policy and no resolver "
 		    "configured");
@@ -1778,12 +1780,14 @@ resolve_names(struct nsf_prober *p, struct nsf_round *r)
 	engine_run(p);
 	for (i = 0; i < p->ncache; i++) {
 		struct rcache *c = &p->cache[i];
-		uint32_t ttl = c->ttl < 30 ? 30 : c->ttl > 86400 ? 86400 :
-		    c->ttl;
+		/* The TTL is honoured as given (0: ask again next round);
+		 * a day at most, so a renumbered server is found. */
+		uint32_t ttl = c->ttl > 86400 ? 86400 : c->ttl;
 
-		if (c->expires_ms != now) {
-			continue;       /* not asked in this round */
+		if (!c->asked) {
+			continue;
 		}
+		c->asked = false;
 		if (c->addrs.n > 0) {
 			free(c->error);
 			c->error = NULL;
@@ -1930,6 +1934,22 @@ build_ns(struct nsf_prober *p, struct nsf_round *r, struct dom *dm,
 	}
 }
 
+/* Domain `i` of `n` starts at a random moment of its own equal share of
+ * the spread: evenly spread over the round, yet never in lock step with
+ * another prober or the previous round. */
+static uint64_t
+spread_offset(struct nsf_prober *p, size_t i, size_t n)
+{
+	uint64_t share, jitter;
+
+	if (p->spread_ms == 0 || n == 0) {
+		return 0;
+	}
+	share = p->spread_ms * 1000 / n;        /* µs */
+	jitter = share > 0 ? rnd32(p) % share : 0;
+	return (share * i + jitter) / 1000;
+}
+
 static int
 build_domain(struct nsf_prober *p, struct nsf_round *r, struct dom *dm)
 {
@@ -1950,7 +1970,7 @@ build_domain(struct nsf_prober *p, struct nsf_round *r, struct dom *dm)
 	}
 	dm->n = r->nobs - dm->first;
 	dm->njobs = r->njobs - dm->job_first;
-	dm->offset_ms = p->spread_ms ? rnd32(p) % p->spread_ms : 0;
+	dm->offset_ms = spread_offset(p, (size_t)(dm - r->doms), r->ndoms);
 	free(t.rec);
 	return 0;
 }
