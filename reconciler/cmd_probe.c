@@ -327,13 +327,30 @@ format_latency(char *out, size_t len, const struct nsf_probe_answer *a)
 	}
 }
 
-static void
-text_address(struct nsf_buf *b, const struct nsf_probe_obs *o,
-    const struct nsf_domain *d)
+/* Judges one address; `why` says what was wrong, in the user's terms. */
+static bool
+addr_verdict(char *why, size_t whylen, const struct nsf_probe_obs *o,
+    const struct nsf_domain *d, const struct probe_args *a)
 {
 	const struct nsf_provider *pv = find_provider(d, o->provider);
-	char lat[32], serial[16], addr[64], why[160] = "no provider";
-	bool ok = pv != NULL && nsf_health_addr_ok(o, d, pv, why, sizeof(why));
+
+	snprintf(why, whylen, "not a provider of %s", d->name);
+	if (pv == NULL || nsf_health_addr_ok(o, d, pv, why, whylen)) {
+		return pv != NULL;
+	}
+	if (o->soa.result == NSF_PROBE_NOADDR && a->resolvers.n == 0) {
+		snprintf(why, whylen, "no address: none in the policy and no "
+		    "--resolver given");
+	}
+	return false;
+}
+
+static void
+text_address(struct nsf_buf *b, const struct nsf_probe_obs *o,
+    const struct nsf_domain *d, const struct probe_args *a)
+{
+	char lat[32], serial[16], addr[64], why[160];
+	bool ok = addr_verdict(why, sizeof(why), o, d, a);
 
 	format_latency(lat, sizeof(lat), &o->soa);
 	snprintf(serial, sizeof(serial), o->has_serial ? "%u" : "-",
@@ -365,9 +382,11 @@ domain_views(struct nsf_provider_view **v, size_t *n,
 /* Appends one domain as text; returns false when a provider was bad. */
 static bool
 text_domain(struct nsf_buf *b, const struct nsf_domain *d,
-    const struct nsf_round *r, struct nsf_health *h, const char *active,
-    unsigned rounds)
+    const struct nsf_round *r, struct nsf_health *h,
+    const struct probe_args *a)
 {
+	const char *active = a->active;
+	unsigned rounds = a->rounds;
 	const struct nsf_probe_obs *obs;
 	struct nsf_provider_view *v = NULL;
 	size_t nobs = 0, nv = 0, i;
@@ -381,7 +400,7 @@ text_domain(struct nsf_buf *b, const struct nsf_domain *d,
 	    "PROVIDER", "NAMESERVER", "ADDRESS", "RESULT", "LATENCY",
 	    "SERIAL", "VERDICT");
 	for (i = 0; i < nobs; i++) {
-		text_address(b, &obs[i], d);
+		text_address(b, &obs[i], d, a);
 	}
 	if (domain_views(&v, &nv, h, d, active) < 0) {
 		return false;
@@ -440,11 +459,10 @@ json_records(struct nsf_buf *b, const struct nsf_probe_obs *o,
 
 static void
 json_address(struct nsf_buf *b, const struct nsf_probe_obs *o,
-    const struct nsf_domain *d)
+    const struct nsf_domain *d, const struct probe_args *a)
 {
-	const struct nsf_provider *pv = find_provider(d, o->provider);
-	char why[160] = "";
-	bool ok = pv != NULL && nsf_health_addr_ok(o, d, pv, why, sizeof(why));
+	char why[160];
+	bool ok = addr_verdict(why, sizeof(why), o, d, a);
 
 	nsf_buf_puts(b, "{\"provider\":");
 	nsf_buf_put_json_string(b, o->provider);
@@ -471,8 +489,10 @@ json_address(struct nsf_buf *b, const struct nsf_probe_obs *o,
 
 static bool
 json_domain(struct nsf_buf *b, const struct nsf_domain *d,
-    const struct nsf_round *r, struct nsf_health *h, const char *active)
+    const struct nsf_round *r, struct nsf_health *h,
+    const struct probe_args *a)
 {
+	const char *active = a->active;
 	const struct nsf_probe_obs *obs;
 	struct nsf_provider_view *v = NULL;
 	size_t nobs = 0, nv = 0, i;
@@ -487,7 +507,7 @@ json_domain(struct nsf_buf *b, const struct nsf_domain *d,
 	    ready_mode_names[d->readiness.mode % 3]);
 	for (i = 0; i < nobs; i++) {
 		nsf_buf_puts(b, i ? "," : "");
-		json_address(b, &obs[i], d);
+		json_address(b, &obs[i], d, a);
 	}
 	nsf_buf_puts(b, "],\"providers\":[");
 	if (domain_views(&v, &nv, h, d, active) < 0) {
@@ -642,10 +662,9 @@ report(const struct probe_args *a, const struct nsf_policy *pol,
 		}
 		if (a->format == FMT_JSON) {
 			nsf_buf_puts(&b, n ? "," : "");
-			all = json_domain(&b, d, r, h, a->active) && all;
+			all = json_domain(&b, d, r, h, a) && all;
 		} else if (a->format == FMT_TEXT) {
-			all = text_domain(&b, d, r, h, a->active,
-			    a->rounds) && all;
+			all = text_domain(&b, d, r, h, a) && all;
 		}
 		n++;
 	}
