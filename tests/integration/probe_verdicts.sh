@@ -26,6 +26,9 @@ nsf_zone_file "$T/zb/stale.test" stale.test 9 $ALL_NS
 nsf_zone_file "$T/za/wrongns.test" wrongns.test 3 $ALL_NS ns9.old.test
 nsf_zone_file "$T/zb/wrongns.test" wrongns.test 3 $ALL_NS
 nsf_zone_file "$T/zb/gone.test" gone.test 5 $ALL_NS
+# removed.test: served by both until the test removes it from both.
+nsf_zone_file "$T/za/removed.test" removed.test 6 $ALL_NS
+nsf_zone_file "$T/zb/removed.test" removed.test 6 $ALL_NS
 
 zones() {
 	local dir=$1 f
@@ -52,7 +55,7 @@ defaults:
   health: { timeout: 1s, retries: 1 }
 domains:
 YAML
-for d in example.test stale.test wrongns.test gone.test; do
+for d in example.test stale.test wrongns.test gone.test removed.test; do
 	printf '  %s: { registry: main, primary: provider-a, ' "$d" >>"$P"
 	printf 'backups: [ provider-b ] }\n' >>"$P"
 done
@@ -128,6 +131,31 @@ check_eq "one try: REFUSED is an answer, not a loss" 1 \
 check_grep "the provider verdict says refused" \
     "0/2 addresses ok: ns1.a.test 127.0.10.1 refused" \
     <(prov_field "$T/all.json" gone.test provider-a .evidence)
+
+# --- a zone removed while served -----------------------------------------
+check_eq "removed.test is served by all four addresses at first" \
+    "ok ok ok ok" \
+    "$(jq -r '.domains[] | select(.domain == "removed.test") |
+        [.addresses[].result] | join(" ")' "$T/all.json")"
+# NSD: drop the zone from its configuration and re-read it; Knot: the same.
+sed -i '/^zone:$/{N;/"removed.test"/{N;d}}' "$T/nsd-a/nsd.conf"
+nsd-control -c "$T/nsd-a/nsd.conf" repattern >"$T/ctl.log" 2>&1
+sed -i '/domain: "removed.test"/{N;d}' "$T/knot-b/knot.conf"
+knotc -s "$T/knot-b/knot.sock" reload >>"$T/ctl.log" 2>&1
+wait_for 10 bash -c "kdig @$B1 +norec removed.test SOA | grep -q REFUSED"
+"$NSF" probe --policy "$P" --format json removed.test >"$T/rm.json" \
+    2>"$T/err"
+check_eq "a removed zone exits 1" 1 $?
+check_eq "then NSD and Knot both refuse it, each in one try" \
+    "refused/1 refused/1 refused/1 refused/1" \
+    "$(jq -r '.domains[0] | [.addresses[] | "\(.result)/\(.tries)"] |
+        join(" ")' "$T/rm.json")"
+check_eq "and both providers are unhealthy" "false false" \
+    "$(jq -r '[.domains[0].providers[].healthy | tostring] | join(" ")' \
+        "$T/rm.json")"
+check_grep "the evidence names the refusal" \
+    "0/2 addresses ok: ns1.b.test 127.0.10.3 refused" \
+    <(prov_field "$T/rm.json" removed.test provider-b .evidence)
 
 # --- bad input -----------------------------------------------------------
 "$NSF" probe --policy "$P" nosuch.test >"$T/out" 2>"$T/err"
