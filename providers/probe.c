@@ -1087,6 +1087,47 @@ next_wake_ms(struct nsf_prober *p, int64_t now)
 /* ---- answers: matching and classification ----------------------------- */
 
 /*
+ * Parses, with ldns, what the prober reads of an answer: the header, the
+ * question and the answer section.  The authority and additional sections
+ * are left out on purpose: nothing here reads them, and servers fill them
+ * (NSD sends the NS set with every SOA answer), so parsing them cost as
+ * much again as the rest.
+ */
+static int
+parse_answer(ldns_pkt **out, const uint8_t *w, size_t len)
+{
+	ldns_pkt *pkt = ldns_pkt_new();
+	size_t pos = 12, an = (size_t)w[6] << 8 | w[7], i;
+	ldns_rr *rr = NULL;
+
+	ldns_pkt_set_id(pkt, (uint16_t)(w[0] << 8 | w[1]));
+	ldns_pkt_set_qr(pkt, (w[2] & 0x80) != 0);
+	ldns_pkt_set_opcode(pkt, (ldns_pkt_opcode)((w[2] >> 3) & 0xf));
+	ldns_pkt_set_aa(pkt, (w[2] & 0x04) != 0);
+	ldns_pkt_set_tc(pkt, (w[2] & 0x02) != 0);
+	ldns_pkt_set_rd(pkt, (w[2] & 0x01) != 0);
+	ldns_pkt_set_ra(pkt, (w[3] & 0x80) != 0);
+	ldns_pkt_set_rcode(pkt, w[3] & 0x0f);
+	if (ldns_wire2rr(&rr, w, len, &pos, LDNS_SECTION_QUESTION) !=
+	    LDNS_STATUS_OK) {
+		goto bad;
+	}
+	ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, rr);
+	for (i = 0; i < an; i++) {
+		if (ldns_wire2rr(&rr, w, len, &pos, LDNS_SECTION_ANSWER) !=
+		    LDNS_STATUS_OK) {
+			goto bad;
+		}
+		ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	}
+	*out = pkt;
+	return MATCH_OK;
+bad:
+	ldns_pkt_free(pkt);
+	return MATCH_MALFORMED;
+}
+
+/*
  * Checks that `ans` answers exactly the question in `query` (header bit
  * QR, opcode QUERY, one question with the same name ignoring case, type
  * and class), then parses it.  The id and source are checked by the
@@ -1113,7 +1154,7 @@ probe_match(ldns_pkt **out, const uint8_t *ans, size_t len,
 			return MATCH_WRONG_QUESTION;
 		}
 	}
-	if (ldns_wire2pkt(&pkt, ans, len) != LDNS_STATUS_OK) {
+	if (parse_answer(&pkt, ans, len) != MATCH_OK) {
 		return MATCH_MALFORMED;
 	}
 	*out = pkt;
@@ -1137,6 +1178,24 @@ rcode_result(ldns_pkt_rcode rc)
 	}
 }
 
+/* The first SOA record of `owner` in the answer section, not copied. */
+static const ldns_rr *
+answer_soa(const ldns_pkt *pkt, const ldns_rdf *owner)
+{
+	const ldns_rr_list *an = ldns_pkt_answer(pkt);
+	size_t i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0) {
+			return rr;
+		}
+	}
+	return NULL;
+}
+
 /*
  * Classifies an accepted answer to an authoritative probe.  For SOA it
  * extracts the serial; for NS, DNSKEY and records it hands the answer
@@ -1148,7 +1207,7 @@ probe_classify(const ldns_pkt *pkt, bool soa, bool nxdomain_ok,
 {
 	const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
 	ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
-	ldns_rr_list *list;
+	const ldns_rr *soa_rr;
 
 	*rrset = NULL;
 	if (rc != LDNS_RCODE_NOERROR &&
@@ -1158,22 +1217,19 @@ probe_classify(const ldns_pkt *pkt, bool soa, bool nxdomain_ok,
 	if (!ldns_pkt_aa(pkt)) {
 		return NSF_PROBE_LAME;
 	}
-	list = ldns_pkt_rr_list_by_name_and_type(pkt, ldns_rr_owner(q),
-	    ldns_rr_get_type(q), LDNS_SECTION_ANSWER);
 	if (!soa) {
-		*rrset = list;
+		*rrset = ldns_pkt_rr_list_by_name_and_type(pkt,
+		    ldns_rr_owner(q), ldns_rr_get_type(q), LDNS_SECTION_ANSWER);
 		return NSF_PROBE_OK;
 	}
-	if (list == NULL) {
+	soa_rr = answer_soa(pkt, ldns_rr_owner(q));
+	if (soa_rr == NULL) {
 		return NSF_PROBE_NODATA;
 	}
-	if (ldns_rr_rd_count(ldns_rr_list_rr(list, 0)) < 3) {
-		ldns_rr_list_deep_free(list);
+	if (ldns_rr_rd_count(soa_rr) < 3) {
 		return NSF_PROBE_MALFORMED;
 	}
-	*serial = ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(list, 0),
-	    2));
-	ldns_rr_list_deep_free(list);
+	*serial = ldns_rdf2native_int32(ldns_rr_rdf(soa_rr, 2));
 	return NSF_PROBE_OK;
 }
 
@@ -1617,6 +1673,9 @@ engine_run(struct nsf_prober *p)
 			}
 			if (ev[i].events & EPOLLIN) {
 				pool_readable(p, (int)d, rx);
+				/* refill what was answered at once: the
+				 * server works while we read the rest */
+				dispatch(p, mono_us());
 			}
 		}
 	}
