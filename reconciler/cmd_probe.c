@@ -345,22 +345,73 @@ addr_verdict(char *why, size_t whylen, const struct nsf_probe_obs *o,
 	return false;
 }
 
+/* One row of the text table, and the widths of its columns. */
+struct row {
+	char addr[64], lat[32], serial[16], why[160];
+	bool ok;
+};
+
+enum { COL_PROVIDER, COL_NS, COL_ADDR, COL_RESULT, COL_LAT, COL_SERIAL,
+	NCOLS };
+
+static const char *const col_titles[NCOLS] = {
+	"PROVIDER", "NAMESERVER", "ADDRESS", "RESULT", "LATENCY", "SERIAL",
+};
+
 static void
-text_address(struct nsf_buf *b, const struct nsf_probe_obs *o,
+row_fill(struct row *w, const struct nsf_probe_obs *o,
     const struct nsf_domain *d, const struct probe_args *a)
 {
-	char lat[32], serial[16], addr[64], why[160];
-	bool ok = addr_verdict(why, sizeof(why), o, d, a);
-
-	format_latency(lat, sizeof(lat), &o->soa);
-	snprintf(serial, sizeof(serial), o->has_serial ? "%u" : "-",
+	w->ok = addr_verdict(w->why, sizeof(w->why), o, d, a);
+	format_latency(w->lat, sizeof(w->lat), &o->soa);
+	snprintf(w->serial, sizeof(w->serial), o->has_serial ? "%u" : "-",
 	    o->serial);
-	snprintf(addr, sizeof(addr), strchr(o->addr, ':') ? "[%s]:%u" :
-	    "%s:%u", o->addr, o->port);
-	nsf_buf_printf(b, "  %-14s %-22s %-22s %-11s %8s %-11s %s%s\n",
-	    o->provider, o->ns, addr, nsf_probe_result_name(o->soa.result),
-	    lat, serial, o->soa.tcp ? "tcp " : "",
-	    ok ? "healthy" : why);
+	snprintf(w->addr, sizeof(w->addr), strchr(o->addr, ':') ?
+	    "[%s]:%u" : "%s:%u", o->addr, o->port);
+}
+
+static void
+widen(int *width, const char *cell)
+{
+	int n = (int)strlen(cell);
+
+	*width = n > *width ? n : *width;
+}
+
+/* The address table of one domain, its columns as wide as their
+ * widest cell. */
+static void
+text_table(struct nsf_buf *b, const struct nsf_probe_obs *obs, size_t n,
+    const struct nsf_domain *d, const struct probe_args *a)
+{
+	struct row *rows = nsf_xcalloc(n + 1, sizeof(*rows));
+	int w[NCOLS];
+	size_t i, c;
+
+	for (c = 0; c < NCOLS; c++) {
+		w[c] = (int)strlen(col_titles[c]);
+	}
+	for (i = 0; i < n; i++) {
+		row_fill(&rows[i], &obs[i], d, a);
+		widen(&w[COL_PROVIDER], obs[i].provider);
+		widen(&w[COL_NS], obs[i].ns);
+		widen(&w[COL_ADDR], rows[i].addr);
+		widen(&w[COL_RESULT], nsf_probe_result_name(obs[i].soa.result));
+		widen(&w[COL_LAT], rows[i].lat);
+		widen(&w[COL_SERIAL], rows[i].serial);
+	}
+	nsf_buf_printf(b, "  %-*s %-*s %-*s %-*s %*s %-*s VERDICT\n",
+	    w[0], col_titles[0], w[1], col_titles[1], w[2], col_titles[2],
+	    w[3], col_titles[3], w[4], col_titles[4], w[5], col_titles[5]);
+	for (i = 0; i < n; i++) {
+		nsf_buf_printf(b, "  %-*s %-*s %-*s %-*s %*s %-*s %s%s\n",
+		    w[0], obs[i].provider, w[1], obs[i].ns, w[2], rows[i].addr,
+		    w[3], nsf_probe_result_name(obs[i].soa.result), w[4],
+		    rows[i].lat, w[5], rows[i].serial,
+		    obs[i].soa.tcp ? "tcp " : "",
+		    rows[i].ok ? "healthy" : rows[i].why);
+	}
+	free(rows);
 }
 
 static const char *const ready_mode_names[] = { "serial", "records", "none" };
@@ -396,12 +447,7 @@ text_domain(struct nsf_buf *b, const struct nsf_domain *d,
 	nsf_buf_printf(b, "%s (readiness %s against %s)\n", d->name,
 	    ready_mode_names[d->readiness.mode % 3],
 	    active_group(d, active)->label);
-	nsf_buf_printf(b, "  %-14s %-22s %-22s %-11s %8s %-11s %s\n",
-	    "PROVIDER", "NAMESERVER", "ADDRESS", "RESULT", "LATENCY",
-	    "SERIAL", "VERDICT");
-	for (i = 0; i < nobs; i++) {
-		text_address(b, &obs[i], d, a);
-	}
+	text_table(b, obs, nobs, d, a);
 	if (domain_views(&v, &nv, h, d, active) < 0) {
 		return false;
 	}
