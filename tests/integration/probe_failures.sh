@@ -20,6 +20,16 @@ probe_answerer lame "$LAME" lame example.test 42 $NS || exit 1
 probe_answerer tc "$TC" tc example.test 42 $NS || exit 1
 probe_answerer v6 ::1 ok example.test 43 $NS ns1.v6.test || exit 1
 V6PORT=$(cat "$T/v6.port")
+# Knot on [::1], on a port that was free a moment ago ([::1]:53 is shared
+# by every scenario on this machine).
+K6PORT=$(/usr/bin/python3 -c 'import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::1", 0))
+print(s.getsockname()[1])')
+mkdir -p "$T/k6zone"
+nsf_zone_file "$T/k6zone/example.test" example.test 44 $NS ns1.k6.test
+NSF_DNS_PORT=$K6PORT nsf_start_knot knot6 ::1 \
+    example.test="$T/k6zone/example.test" || exit 1
 
 P=$T/policy.yaml
 probe_policy_head "$P"
@@ -34,13 +44,16 @@ providers:
   v6:
     port: $V6PORT
     nameservers: [ { name: ns1.v6.test, addresses: [ "::1" ] } ]
+  knot6:
+    port: $K6PORT
+    nameservers: [ { name: ns1.k6.test, addresses: [ "::1" ] } ]
 defaults:
   health: { timeout: 1s, retries: 1 }
 domains:
   example.test:
     registry: main
     primary: good
-    backups: [ dead, silent, lame, tc, v6, stop ]
+    backups: [ dead, silent, lame, tc, v6, stop, knot6 ]
     readiness: { mode: none }
   dead.test:
     registry: main
@@ -68,9 +81,16 @@ check_grep "and the verdict says so" "0/1 addresses ok: ns1.lame.test \
 check_eq "a truncated answer with no TCP service fails as tcp-failed" \
     tcp-failed "$(addr_field "$T/r.json" example.test $TC .result)"
 check_eq "IPv6: the answer from [::1] is accepted" "ok 43" \
-    "$(addr_field "$T/r.json" example.test ::1 '"\(.result) \(.serial)"')"
+    "$(jq -r --argjson p "$V6PORT" '.domains[0].addresses[] |
+        select(.port == $p) | "\(.result) \(.serial)"' "$T/r.json")"
 check_eq "IPv6 provider is healthy" true \
     "$(prov_field "$T/r.json" example.test v6 .healthy)"
+check_eq "IPv6: Knot on [::1] answers SOA and NS" "ok 44 ok" \
+    "$(jq -r --argjson p "$K6PORT" '.domains[0].addresses[] |
+        select(.port == $p) | "\(.result) \(.serial) \(.ns.result)"' \
+        "$T/r.json")"
+check_eq "and that provider is healthy" true \
+    "$(prov_field "$T/r.json" example.test knot6 .healthy)"
 check "ICMP errors were matched to their queries" \
     jq -e '.stats.icmp >= 1' "$T/r.json"
 

@@ -37,7 +37,10 @@ zones() {
 	done
 }
 nsf_start_nsd nsd-a "$A1,$A2" $(zones "$T/za") || exit 1
-nsf_start_knot knot-b "$B1,$B2" $(zones "$T/zb") || exit 1
+# broken.test: Knot is told to serve it from a file that is not there, so
+# it has no zone to answer from (like a secondary whose zone expired).
+nsf_start_knot knot-b "$B1,$B2" $(zones "$T/zb") \
+    broken.test="$T/missing/broken.test" || exit 1
 
 P=$T/policy.yaml
 probe_policy_head "$P"
@@ -55,7 +58,8 @@ defaults:
   health: { timeout: 1s, retries: 1 }
 domains:
 YAML
-for d in example.test stale.test wrongns.test gone.test removed.test; do
+for d in example.test stale.test wrongns.test gone.test removed.test \
+    broken.test; do
 	printf '  %s: { registry: main, primary: provider-a, ' "$d" >>"$P"
 	printf 'backups: [ provider-b ] }\n' >>"$P"
 done
@@ -131,6 +135,14 @@ check_eq "one try: REFUSED is an answer, not a loss" 1 \
 check_grep "the provider verdict says refused" \
     "0/2 addresses ok: ns1.a.test 127.0.10.1 refused" \
     <(prov_field "$T/all.json" gone.test provider-a .evidence)
+
+# --- a zone the server cannot load ----------------------------------------
+check_eq "Knot without its zone data answers SERVFAIL" "servfail servfail" \
+    "$(jq -r '.domains[] | select(.domain == "broken.test") |
+        [.addresses[] | select(.provider == "provider-b") | .result] |
+        join(" ")' "$T/all.json")"
+check_grep "the verdict says so" "0/2 addresses ok: ns1.b.test 127.0.10.3 \
+servfail" <(prov_field "$T/all.json" broken.test provider-b .evidence)
 
 # --- a zone removed while served -----------------------------------------
 check_eq "removed.test is served by all four addresses at first" \
