@@ -30,6 +30,20 @@ nsf_zone_file "$T/zb/gone.test" gone.test 5 $ALL_NS
 nsf_zone_file "$T/za/removed.test" removed.test 6 $ALL_NS
 nsf_zone_file "$T/zb/removed.test" removed.test 6 $ALL_NS
 
+# signed.test: each provider signs it with its own key (made here with
+# ldns); the policy lists only provider A's DS, as the parent would while
+# provider-a is active.
+for z in za zb; do
+	mkdir -p "$T/keys-$z"
+	nsf_zone_file "$T/keys-$z/signed.test" signed.test 11 $ALL_NS
+	key=$(cd "$T/keys-$z" && ldns-keygen -a ECDSAP256SHA256 -k \
+	    signed.test) || exit 1
+	(cd "$T/keys-$z" && ldns-signzone -f "$T/$z/signed.test" signed.test \
+	    "$key") || exit 1
+	awk '{ print $(NF-3), $(NF-2), $(NF-1), $NF }' \
+	    "$T/keys-$z/$key.ds" >"$T/keys-$z/ds"
+done
+
 zones() {
 	local dir=$1 f
 	for f in "$dir"/*; do
@@ -64,6 +78,11 @@ for d in example.test stale.test wrongns.test gone.test removed.test \
 	printf 'backups: [ provider-b ] }\n' >>"$P"
 done
 cat >>"$P" <<YAML
+  signed.test:
+    registry: main
+    primary: provider-a
+    backups: [ provider-b ]
+    dnssec: { ds: { provider-a: [ "$(cat "$T/keys-za/ds")" ] } }
   big.test:
     registry: main
     primary: provider-a
@@ -92,6 +111,20 @@ check_eq "every address of example.test has the serial" \
         [.addresses[].serial] | map(tostring) | join(" ")' "$T/all.json")"
 check_eq "NSD answers the NS set authoritatively" ok \
     "$(addr_field "$T/all.json" example.test $A1 .ns.result)"
+
+# --- DNSSEC: each provider's keys against the DS set ----------------------
+check_eq "both serve a DNSKEY set for the signed zone" "ok ok ok ok" \
+    "$(jq -r '.domains[] | select(.domain == "signed.test") |
+        [.addresses[].dnskey.result] | join(" ")' "$T/all.json")"
+check_eq "provider A's key has the DS: yes; B's own key has none: no" \
+    "yes no" "$(jq -r '.domains[] | select(.domain == "signed.test") |
+        [.providers[].dnskey_matches_ds] | join(" ")' "$T/all.json")"
+check_eq "an unsigned zone without DS: unknown" unknown \
+    "$(prov_field "$T/all.json" example.test provider-a \
+        .dnskey_matches_ds)"
+"$NSF" probe --policy "$P" signed.test >"$T/signed.txt" 2>"$T/err"
+check_grep "text: provider B's verdict says dnssec no" \
+    "=> provider-b: healthy, ready, dnssec no" "$T/signed.txt"
 
 # --- an answer that needs TCP --------------------------------------------
 check_eq "the big TXT RRset comes over TCP from NSD" "ok true 40" \
