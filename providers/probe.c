@@ -40,6 +40,8 @@ NSF_STATIC int probe_match(ldns_pkt **out, const uint8_t *ans, size_t len,
     const uint8_t *query, size_t qend);
 NSF_STATIC enum nsf_probe_result probe_classify(const ldns_pkt *pkt,
     bool soa, bool nxdomain_ok, uint32_t *serial, ldns_rr_list **rrset);
+NSF_STATIC uint64_t probe_spread_offset(struct nsf_prober *p, size_t i,
+    size_t n);
 
 enum job_what {
 	JOB_SOA = 0,
@@ -1996,8 +1998,8 @@ build_ns(struct nsf_prober *p, struct nsf_round *r, struct dom *dm,
 /* Domain `i` of `n` starts at a random moment of its own equal share of
  * the spread: evenly spread over the round, yet never in lock step with
  * another prober or the previous round. */
-static uint64_t
-spread_offset(struct nsf_prober *p, size_t i, size_t n)
+NSF_STATIC uint64_t
+probe_spread_offset(struct nsf_prober *p, size_t i, size_t n)
 {
 	uint64_t share, jitter;
 
@@ -2029,7 +2031,8 @@ build_domain(struct nsf_prober *p, struct nsf_round *r, struct dom *dm)
 	}
 	dm->n = r->nobs - dm->first;
 	dm->njobs = r->njobs - dm->job_first;
-	dm->offset_ms = spread_offset(p, (size_t)(dm - r->doms), r->ndoms);
+	dm->offset_ms = probe_spread_offset(p, (size_t)(dm - r->doms),
+	    r->ndoms);
 	free(t.rec);
 	return 0;
 }
