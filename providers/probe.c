@@ -22,6 +22,7 @@
 #define POOL_PER_FAMILY 16      /* UDP sockets per address family */
 #define POOL_ROTATE 512         /* queries before a socket is replaced */
 #define RECV_BATCH 32
+#define TX_BATCH 32             /* datagrams per sendmmsg */
 #define RECV_BUF 4096           /* larger datagrams are malformed here */
 #define EDNS_SIZE 1232          /* the DNS flag day 2020 value */
 #define TCP_TAG (1ULL << 32)    /* epoll data: TCP slot vs pool socket */
@@ -91,6 +92,16 @@ struct server {
 	double tokens;          /* token bucket, in queries */
 	int64_t refill_us;      /* last refill (mono µs) */
 	uint32_t head, tail;    /* job queue */
+};
+
+/* Datagrams waiting to leave through one pool socket. */
+struct txbatch {
+	int sock;               /* pool index, valid while n > 0 */
+	unsigned n;
+	uint32_t slot[TX_BATCH];
+	struct mmsghdr msgs[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+	uint8_t buf[TX_BATCH][512 + 64];
 };
 
 /* A query in flight. */
@@ -187,6 +198,7 @@ struct nsf_prober {
 	struct tlist *tl;
 	size_t ntl;
 	unsigned inflight;
+	struct txbatch *tx;     /* the send batch being filled */
 	uint8_t rnd[4096];
 	size_t rnd_off;
 	struct nsf_round *r;    /* the round being run */
@@ -367,6 +379,7 @@ engine_alloc(struct nsf_prober *p)
 		p->pool[i].family = i < POOL_PER_FAMILY ? AF_INET : AF_INET6;
 	}
 	p->rnd_off = sizeof(p->rnd);
+	p->tx = nsf_xcalloc(1, sizeof(*p->tx));
 }
 
 int
@@ -451,6 +464,7 @@ nsf_prober_free(struct nsf_prober *p)
 	free(p->free_slots);
 	free(p->idmap);
 	free(p->tl);
+	free(p->tx);
 	nsf_strv_deinit(&p->resolvers);
 	free(p);
 }
@@ -938,63 +952,149 @@ errno_unreachable(int e)
 	    e == EHOSTDOWN || e == ENETDOWN;
 }
 
-/* Sends one UDP try; NSF_EAGAIN when the socket buffer is full. */
-static int
-send_udp(struct nsf_prober *p, uint32_t ji, int64_t now)
+/* Takes a free slot for job ji on pool socket idx with a fresh random id
+ * (unique on that socket), counted in flight from now on. */
+static uint32_t
+slot_take(struct nsf_prober *p, uint32_t ji, int idx)
 {
-	struct nsf_round *r = p->r;
-	struct job *j = &r->jobs[ji];
-	const struct server *srv = &r->srv[j->server];
-	const struct tmpl *t = &r->tmpl[j->tmpl];
-	uint8_t buf[512 + 64];
-	int idx = pool_pick(p, srv->sa.ss_family);
-	uint32_t si;
-	struct slot *s;
-	ssize_t n;
-	int tries = 0;
+	uint32_t si = p->free_slots[--p->nfree];
+	struct slot *s = &p->slots[si];
 
-	if (idx < 0) {
-		nsf_warn(NSF_SRC_PROBE, NULL, "cannot open a probe socket, "
-		    "query to %s counts as failed: %s", srv->text,
-		    nsf_error_last());
-		job_finish(p, ji, NSF_PROBE_NETERR, NULL, NULL, 0);
-		return 0;
-	}
-	si = p->free_slots[--p->nfree];
-	s = &p->slots[si];
 	s->job = ji;
 	s->sock = (int16_t)idx;
 	do {
 		s->id = (uint16_t)rnd32(p);
 	} while (idmap_find(p, idx, s->id) != NONE);
-	memcpy(buf, r->wires + t->off, t->len);
-	buf[0] = (uint8_t)(s->id >> 8);
-	buf[1] = (uint8_t)s->id;
-	do {
-		/* a pending ICMP error is reported once on the next call */
-		n = sendto(p->pool[idx].fd, buf, t->len, 0,
-		    (const struct sockaddr *)&srv->sa, srv->salen);
-	} while (n < 0 && errno == ECONNREFUSED && ++tries < 2);
-	if (n < 0) {
-		int e = errno;
-
-		s->job = NONE;
-		p->free_slots[p->nfree++] = si;
-		p->pool[idx].uses--;
-		if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
-			return NSF_EAGAIN;
-		}
-		job_finish(p, ji, errno_unreachable(e) ? NSF_PROBE_UNREACHABLE :
-		    NSF_PROBE_NETERR, NULL, NULL, 0);
-		return 0;
-	}
 	idmap_put(p, si);
 	p->pool[idx].inflight++;
 	p->inflight++;
+	return si;
+}
+
+/* Gives back a slot whose datagram was never sent; returns its job. */
+static uint32_t
+slot_untake(struct nsf_prober *p, uint32_t si)
+{
+	struct slot *s = &p->slots[si];
+	uint32_t ji = s->job;
+
+	idmap_del(p, si);
+	p->pool[s->sock].inflight--;
+	p->pool[s->sock].uses--;
+	p->inflight--;
+	s->job = NONE;
+	p->free_slots[p->nfree++] = si;
+	return ji;
+}
+
+/* The datagram of slot si left: its timeout starts now. */
+static void
+slot_sent(struct nsf_prober *p, uint32_t si, int64_t now)
+{
+	struct job *j = &p->r->jobs[p->slots[si].job];
+
 	tlist_link(p, si, now);
 	j->tries++;
 	j->state = JS_FLIGHT;
-	r->st.sent++;
+	p->r->st.sent++;
+}
+
+/*
+ * Sends the queued datagrams with as few system calls as possible: each
+ * call wakes the server once for many queries.  Returns NSF_EAGAIN when
+ * the socket buffer filled: what was not sent goes back to the front of
+ * its server's queue, with its rate token.
+ */
+static int
+batch_flush(struct nsf_prober *p, int64_t now)
+{
+	struct txbatch *b = p->tx;
+	unsigned off = 0, i;
+	int n, e, refused = 0, rc = 0;
+
+	while (off < b->n) {
+		n = sendmmsg(p->pool[b->sock].fd, b->msgs + off, b->n - off, 0);
+		if (n > 0) {
+			for (i = off; i < off + (unsigned)n; i++) {
+				slot_sent(p, b->slot[i], now);
+			}
+			off += (unsigned)n;
+			continue;
+		}
+		e = errno;
+		if (e == EINTR ||
+		    (e == ECONNREFUSED && refused++ <= (int)b->n)) {
+			continue;       /* a pending ICMP error, reported once */
+		}
+		if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+			for (i = b->n; i > off; i--) {
+				uint32_t ji = slot_untake(p, b->slot[i - 1]);
+
+				queue_push(p->r, ji, true);
+				p->r->srv[p->r->jobs[ji].server].tokens += 1;
+			}
+			rc = NSF_EAGAIN;
+			break;
+		}
+		job_finish(p, slot_untake(p, b->slot[off]),
+		    errno_unreachable(e) ? NSF_PROBE_UNREACHABLE :
+		    NSF_PROBE_NETERR, NULL, NULL, 0);
+		off++;
+	}
+	b->n = 0;
+	return rc;
+}
+
+/* Queues one UDP try of job ji in the send batch (flushing it when full
+ * or when the address family changes); NSF_EAGAIN when a flush found
+ * the socket buffer full. */
+static int
+batch_add(struct nsf_prober *p, uint32_t ji, int64_t now)
+{
+	struct nsf_round *r = p->r;
+	struct txbatch *b = p->tx;
+	const struct server *srv = &r->srv[r->jobs[ji].server];
+	const struct tmpl *t = &r->tmpl[r->jobs[ji].tmpl];
+	uint32_t si;
+	uint8_t *buf;
+	int idx;
+
+	if (b->n > 0 && p->pool[b->sock].family != srv->sa.ss_family &&
+	    batch_flush(p, now) == NSF_EAGAIN) {
+		queue_push(r, ji, true);
+		r->srv[r->jobs[ji].server].tokens += 1;
+		return NSF_EAGAIN;
+	}
+	if (b->n == 0) {
+		idx = pool_pick(p, srv->sa.ss_family);
+		if (idx < 0) {
+			nsf_warn(NSF_SRC_PROBE, NULL, "cannot open a probe "
+			    "socket, query to %s counts as failed: %s",
+			    srv->text, nsf_error_last());
+			job_finish(p, ji, NSF_PROBE_NETERR, NULL, NULL, 0);
+			return 0;
+		}
+		b->sock = idx;
+	} else {
+		idx = b->sock;
+		p->pool[idx].uses++;
+	}
+	si = slot_take(p, ji, idx);
+	buf = b->buf[b->n];
+	memcpy(buf, r->wires + t->off, t->len);
+	buf[0] = (uint8_t)(p->slots[si].id >> 8);
+	buf[1] = (uint8_t)p->slots[si].id;
+	b->iov[b->n].iov_base = buf;
+	b->iov[b->n].iov_len = t->len;
+	memset(&b->msgs[b->n], 0, sizeof(b->msgs[b->n]));
+	b->msgs[b->n].msg_hdr.msg_name = (void *)&srv->sa;
+	b->msgs[b->n].msg_hdr.msg_namelen = srv->salen;
+	b->msgs[b->n].msg_hdr.msg_iov = &b->iov[b->n];
+	b->msgs[b->n].msg_hdr.msg_iovlen = 1;
+	b->slot[b->n++] = si;
+	if (b->n == TX_BATCH) {
+		return batch_flush(p, now);
+	}
 	return 0;
 }
 
@@ -1039,15 +1139,15 @@ dispatch(struct nsf_prober *p, int64_t now)
 				if (s->head == NONE) {
 					s->tail = NONE;
 				}
-				if (send_udp(p, ji, now) == NSF_EAGAIN) {
-					queue_push(r, ji, true);
+				s->tokens -= 1;
+				if (batch_add(p, ji, now) == NSF_EAGAIN) {
 					return;
 				}
-				s->tokens -= 1;
 				progress = true;
 			}
 		}
 	}
+	batch_flush(p, now);
 }
 
 /* Milliseconds until something is due: a deadline or a send. */
