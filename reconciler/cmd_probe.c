@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cmd.h"
@@ -59,6 +60,8 @@ struct probe_args {
 	struct nsf_strv domains;
 	unsigned rounds;        /* rounds to run; states shown after >1 */
 	uint64_t interval_ms;   /* pause between rounds */
+	double round_cpu_ms;    /* CPU time of the last round (user and
+				 * system), for --format summary */
 };
 
 static int
@@ -654,7 +657,8 @@ text_footer(struct nsf_buf *b, const struct nsf_round *r,
 
 /* Counts per result, the rate, and memory: for thousands of domains. */
 static bool
-summary(struct nsf_buf *b, const struct nsf_round *r, size_t ndomains)
+summary(struct nsf_buf *b, const struct nsf_round *r, size_t ndomains,
+    double cpu_ms)
 {
 	const struct nsf_probe_stats *s = nsf_round_stats(r);
 	size_t counts[NSF_PROBE_NETERR + 1] = { 0 }, i;
@@ -673,6 +677,8 @@ summary(struct nsf_buf *b, const struct nsf_round *r, size_t ndomains)
 	    nsf_round_memory(r), s->peak_bytes,
 	    ndomains ? (double)nsf_round_memory(r) / ndomains : 0.0,
 	    ndomains ? (double)s->peak_bytes / ndomains : 0.0);
+	nsf_buf_printf(b, "cpu_ms %.1f cpu_us_per_query %.2f\n", cpu_ms,
+	    s->sent > 0 ? cpu_ms * 1e3 / (double)s->sent : 0.0);
 	nsf_buf_puts(b, "results");
 	for (i = 0; i <= NSF_PROBE_NETERR; i++) {
 		if (counts[i] > 0) {
@@ -723,7 +729,7 @@ report(const struct probe_args *a, const struct nsf_policy *pol,
 	} else if (a->format == FMT_TEXT) {
 		text_footer(&b, r, h);
 	} else {
-		all = summary(&b, r, n);
+		all = summary(&b, r, n, a->round_cpu_ms);
 	}
 	if (b.len > 0) {
 		fputs(b.data, stdout);
@@ -804,13 +810,26 @@ check_active(const struct probe_args *a, const struct nsf_policy *pol)
 	return 0;
 }
 
+/* CPU time this process has used, user and system, in ms. */
+static double
+cpu_ms_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
 /* Runs the rounds asked for, feeding each to the health verdicts; the
  * last round is left in *out. */
 static int
-run_rounds(struct nsf_round **out, const struct probe_args *a,
+run_rounds(struct nsf_round **out, struct probe_args *a,
     struct nsf_prober *p, const struct nsf_policy *pol,
     struct nsf_health *h)
 {
+	double cpu;
+
 	const char *const *domains = a->domains.n ?
 	    (const char *const *)a->domains.v : NULL;
 	struct nsf_round *r = NULL;
@@ -828,9 +847,11 @@ run_rounds(struct nsf_round **out, const struct probe_args *a,
 		}
 		nsf_round_free(r);
 		r = NULL;
+		cpu = cpu_ms_now();
 		if (nsf_prober_round(p, pol, domains, &r) < 0) {
 			return NSF_ERROR;
 		}
+		a->round_cpu_ms = cpu_ms_now() - cpu;
 		nsf_health_update(h, pol, r, nsf_now_ms());
 	}
 	*out = r;

@@ -4,13 +4,15 @@
 # one local NSD, beside dnsperf sending the same SOA queries to the same
 # NSD.  NSD runs on one core, the client (prober or dnsperf) on the other;
 # both keep the same number of queries in flight, and they take turns so
-# that a busy machine slows both alike.  Prints rates, their
+# that a busy machine slows both alike.  The prober also runs with the
+# four nameservers on one address, as dnsperf can only send to one.  Prints rates, their
 # ratio (the target: the prober at least 0.8 of dnsperf) and memory per
 # domain.  Figures only: it never fails on a slow machine.
 #   NSF_BENCH_DOMAINS=N   domains (default 10000)
 #   NSF_BENCH_RUNS=N      runs of each client, taking turns; the median
 #                         is shown (5)
-#   NSF_BENCH_INFLIGHT="N..." queries in flight, both clients ("100 1000")
+#   NSF_BENCH_INFLIGHT="N..."  queries in flight, both clients
+#                         ("100 1000")
 # Addresses 127.0.10.100-103.
 set -uo pipefail
 source "$(dirname "$0")/../lib/common.sh"
@@ -86,50 +88,77 @@ median() {
 	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-# One run of each client, prober first; rates appended to FILE.p and
-# FILE.d.  The prober: SOA only, no rate limit, core 1.
-run_pair() {
-	local q=$1 out=$2 i=$3
-	/usr/bin/time -f '%M' -o "$out.rss" taskset -c 1 "$NSF" probe \
-	    --policy "$T/policy.yaml" --format summary --queries soa \
-	    --rate 1000000000 --max-inflight "$q" \
-	    >"$out.probe.$i" 2>"$out.probe.err"
-	sed -n 's/.*rate_qps \([0-9.]*\).*/\1/p' "$out.probe.$i" >>"$out.p"
-	taskset -c 1 dnsperf -s "${ADDRS[0]}" -d "$T/queries" -n 4 -c 1 \
-	    -T 1 -q "$q" -t 2 >"$out.dnsperf.$i" 2>&1
-	sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' \
-	    "$out.dnsperf.$i" >>"$out.d"
+# The same queries with the four nameservers on one address, as dnsperf
+# sends them: how much of a difference is the server's, not the prober's.
+sed 's/127\.0\.10\.10[123]/127.0.10.100/' "$T/policy.yaml" >"$T/policy1.yaml"
+
+# prober POLICY Q OUT: one prober run, SOA only, no rate limit, core 1;
+# appends its rate to OUT.rate and its CPU per query to OUT.cpu.
+prober() {
+	/usr/bin/time -f '%M' -o "$3.rss" taskset -c 1 "$NSF" probe \
+	    --policy "$1" --format summary --queries soa \
+	    --rate 1000000000 --max-inflight "$2" >"$3.out" 2>"$3.err"
+	sed -n 's/.*rate_qps \([0-9.]*\).*/\1/p' "$3.out" >>"$3.rate"
+	sed -n 's/.*cpu_us_per_query \([0-9.]*\).*/\1/p' "$3.out" >>"$3.cpu"
+	grep -q "^results ok $((4 * N))\$" "$3.out" || echo >>"$3.notok"
+}
+
+# dnsperf_run Q OUT: the same SOA queries, each domain 4 times.
+dnsperf_run() {
+	/usr/bin/time -f '%U %S' -o "$2.time" taskset -c 1 dnsperf \
+	    -s "${ADDRS[0]}" -d "$T/queries" -n 4 -c 1 -T 1 -q "$1" -t 2 \
+	    >"$2.out" 2>&1
+	sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' "$2.out" \
+	    >>"$2.rate"
+	awk -v n=$((4 * N)) '{ printf "%.2f\n", ($1 + $2) * 1e6 / n }' \
+	    "$2.time" >>"$2.cpu"
+	sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' "$2.out" >>"$2.lost"
 }
 
 median() {
 	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-printf '%-36s %10s %10s %7s\n' "SOA queries/s, median of $RUNS" prober \
-    dnsperf ratio
+# row LABEL FORMAT A B C: one line of the table, with the ratios A/C and
+# B/C.
+row() {
+	awk -v l="$1" -v f="$2" -v a="${3:-0}" -v b="${4:-0}" -v c="${5:-0}" \
+	    'BEGIN { printf "%-26s " f " " f " " f "  %5.2f %5.2f\n", l, a, b,
+	    c, (c > 0 ? a / c : 0), (c > 0 ? b / c : 0) }'
+}
+
+echo "median of $RUNS turns; 4 addr: the bench's 4 nameserver addresses;"
+echo "1 addr: the same queries all to ${ADDRS[0]}, as dnsperf sends them"
+printf '%-26s %10s %10s %10s  %5s %5s\n' "" "prober" "prober" "dnsperf" \
+    "ratio" "ratio"
+printf '%-26s %10s %10s %10s  %5s %5s\n' "" "4 addr" "1 addr" "" "4/d" "1/d"
 for q in $INFLIGHT; do
 	for i in $(seq "$RUNS"); do
-		run_pair "$q" "$T/q$q" "$i"
+		prober "$T/policy.yaml" "$q" "$T/p4.$q"
+		prober "$T/policy1.yaml" "$q" "$T/p1.$q"
+		dnsperf_run "$q" "$T/d.$q"
 	done
-	p=$(median <"$T/q$q.p")
-	d=$(median <"$T/q$q.d")
-	awk -v q="$q" -v p="${p:-0}" -v d="${d:-0}" 'BEGIN {
-		printf "%-36s %10.0f %10.0f %7.2f\n",
-		    "  " q " queries in flight", p, d, (d > 0 ? p / d : 0) }'
-	last=$T/q$q.probe.$RUNS
-	lost=$(grep -h 'Queries lost' "$T/q$q".dnsperf.* |
-	    sed 's/.*lost: *\([0-9]*\).*/\1/' | paste -sd+ | bc)
-	notok=$(grep -hv '^results ok 40000$' "$T/q$q".probe.* |
-	    grep -c '^results') || true
-	echo "    prober runs not all ok: $notok; dnsperf queries lost:" \
-	    "${lost:-?}"
+	row "$q in flight: queries/s" "%10.0f" \
+	    "$(median <"$T/p4.$q.rate")" "$(median <"$T/p1.$q.rate")" \
+	    "$(median <"$T/d.$q.rate")"
+	# CPU: the ratio is dnsperf's over the prober's, so above 1 is
+	# the prober using less.
+	a=$(median <"$T/p4.$q.cpu") b=$(median <"$T/p1.$q.cpu")
+	c=$(median <"$T/d.$q.cpu")
+	awk -v a="${a:-0}" -v b="${b:-0}" -v c="${c:-0}" 'BEGIN {
+		printf "%-26s %10.2f %10.2f %10.2f  %5.2f %5.2f\n",
+		    "  CPU us a query", a, b, c, (a > 0 ? c / a : 0),
+		    (b > 0 ? c / b : 0) }'
+	echo "  prober runs with a failed query: $(cat "$T"/p?."$q".notok \
+	    2>/dev/null | wc -l); dnsperf queries lost:" \
+	    "$(paste -sd+ "$T/d.$q.lost" | bc)"
 done
-echo "target: the prober at least 0.80 of dnsperf"
-echo "last prober run: $(sed -n 1p "$last")"
+echo "target: the prober's rate at least 0.80 of dnsperf's"
+echo "prober, last run: $(sed -n 1p "$T/p4.$q.out")"
 sed -n 's/.*bytes_per_domain \([0-9]*\) peak_per_domain \([0-9]*\).*/\1 \2/p' \
-    "$last" | while read -r kept peak; do
+    "$T/p4.$q.out" | while read -r kept peak; do
 	echo "prober memory: $kept bytes a domain kept after the round," \
 	    "$peak at its peak"
 done
-echo "nsfailover probe max RSS: $(($(cat "$T/q$q.rss") / 1024)) MiB" \
+echo "nsfailover probe max RSS: $(($(cat "$T/p4.$q.rss") / 1024)) MiB" \
     "(the policy of $N domains, one round, the report)"
