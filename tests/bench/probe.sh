@@ -5,9 +5,10 @@
 # NSD.  NSD runs on one core, the client (prober or dnsperf) on the other;
 # both keep the same number of queries in flight, and they take turns so
 # that a busy machine slows both alike.  The prober also runs with the
-# four nameservers on one address, as dnsperf can only send to one.  Prints rates, their
-# ratio (the target: the prober at least 0.8 of dnsperf) and memory per
-# domain.  Figures only: it never fails on a slow machine.
+# four nameservers on one address, as dnsperf can only send to one.
+# Prints rates, their ratio (the target: the prober at least 0.8 of
+# dnsperf), CPU per query and memory per domain.  Figures only: it never
+# fails on a slow machine.
 #   NSF_BENCH_DOMAINS=N   domains (default 10000)
 #   NSF_BENCH_RUNS=N      runs of each client, taking turns; the median
 #                         is shown (5)
