@@ -15,6 +15,8 @@ NS="ns1.good.test ns1.stop.test"
 nsf_zone_file "$T/example.test" example.test 42 $NS
 nsf_start_nsd nsd-good "$GOOD" example.test="$T/example.test" || exit 1
 nsf_start_nsd nsd-stop "$STOPPED" example.test="$T/example.test" || exit 1
+probe_still_running nsd-good "$NSD_PID_nsd_good" || exit 1
+probe_still_running nsd-stop "$NSD_PID_nsd_stop" || exit 1
 probe_answerer silent "$SILENT" silent example.test 42 $NS || exit 1
 probe_answerer lame "$LAME" lame example.test 42 $NS || exit 1
 probe_answerer tc "$TC" tc example.test 42 $NS || exit 1

@@ -13,6 +13,7 @@ NS="ns1.good.test ns1.hostile.test"
 
 nsf_zone_file "$T/example.test" example.test 42 $NS
 nsf_start_nsd nsd-good "$GOOD" example.test="$T/example.test" || exit 1
+probe_still_running nsd-good "$NSD_PID_nsd_good" || exit 1
 probe_answerer hostile "$HOSTILE" hostile example.test 42 $NS || exit 1
 probe_answerer canary "$CANARY" ok canary.test 1 ns1.canary.test || exit 1
 

@@ -12,6 +12,7 @@ NS="ns1.a.test ns1.b.test"
 
 nsf_zone_file "$T/example.test" example.test 77 $NS
 nsf_start_nsd nsd "$NSA,$NSB" example.test="$T/example.test" || exit 1
+probe_still_running nsd "$NSD_PID_nsd" || exit 1
 probe_resolver rlong "$RLONG" 3600 ns1.b.test=$NSB || exit 1
 probe_resolver rshort "$RSHORT" 1 ns1.b.test=$NSB || exit 1
 

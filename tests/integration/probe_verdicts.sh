@@ -51,10 +51,12 @@ zones() {
 	done
 }
 nsf_start_nsd nsd-a "$A1,$A2" $(zones "$T/za") || exit 1
+probe_still_running nsd-a "$NSD_PID_nsd_a" || exit 1
 # broken.test: Knot is told to serve it from a file that is not there, so
 # it has no zone to answer from (like a secondary whose zone expired).
 nsf_start_knot knot-b "$B1,$B2" $(zones "$T/zb") \
     broken.test="$T/missing/broken.test" || exit 1
+probe_still_running knot-b "$KNOT_PID_knot_b" || exit 1
 
 P=$T/policy.yaml
 probe_policy_head "$P"

@@ -75,3 +75,15 @@ probe_resolver() {
 		return 1
 	}
 }
+
+# probe_still_running NAME PID: a server that could not bind its address
+# exits at once, yet the start helpers' wait succeeds when another run of
+# the same scenario answers there; this tells the two apart.
+probe_still_running() {
+	sleep 0.3
+	if ! kill -0 "$2" 2>/dev/null; then
+		echo "# $1 exited: is another run using its addresses?"
+		sed 's/^/#   /' "$T/$1.log" | tail -n 5
+		return 1
+	fi
+}
