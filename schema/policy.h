@@ -10,7 +10,7 @@
  * structure below is owned by the nsf_policy it hangs off and freed with
  * nsf_policy_free().  Names (domains, nameservers) are stored in one form:
  * A-labels, lower case, without the trailing dot.  Durations are in
- * milliseconds.  The reference for every key is schema/REFERENCE.md.
+ * milliseconds.  The reference for every key is docs/policy.md.
  */
 
 /* Where a value was written, for messages: "policy/domains.yaml:12:7". */

@@ -78,8 +78,8 @@ unknown_key(struct nsf_lctx *c, const struct nsf_ynode *k,
 	if (best != NULL) {
 		snprintf(hint, sizeof(hint), "did you mean '%s'?", best);
 	} else {
-		snprintf(hint, sizeof(hint), "see schema/REFERENCE.md for "
-		    "the keys of %s", m->what);
+		snprintf(hint, sizeof(hint), "see man 5 nsfailover-policy "
+		    "for the keys of %s", m->what);
 	}
 	nsf_lerr(c, k, "unknown-key", hint, "unknown key '%s' in %s",
 	    k->str, m->what);

@@ -23,7 +23,7 @@ test_schema_types_unknown_key_hint(void **state)
 	    "did you mean 'addresses'?");
 	/* far from every key: no guess, a pointer to the reference */
 	expect_error_at("version: 1\nzzzzzz: 1\n", 2, 1,
-	    "see schema/REFERENCE.md");
+	    "see man 5 nsfailover-policy for the keys of policy");
 }
 
 static void
