@@ -387,8 +387,8 @@ on_scalar(struct yparse *y, yaml_event_t *ev)
 	n->str = intern_str(y, (const char *)ev->data.scalar.value, n->len);
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	if (memchr(n->str, '\0', n->len) != NULL) {
-		yerr(y, n->line, n->col, "nul-byte", NULL,
-		    "a value holds a NUL character");
+		yerr(y, n->line, n->col, "nul-byte", "remove the \\0 "
+		    "escape", "a value holds a NUL character");
 	}
 	attach(y, n);
 }
