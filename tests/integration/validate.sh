@@ -99,11 +99,49 @@ run_validate empty "$T/empty"
 check_eq "directory without *.yaml: exit 2" 2 "$rc"
 check_grep "directory without *.yaml: says so" "no \*.yaml files" \
     "$T/out-empty.err"
+run_validate missing.json "$T/no-such-dir" --format json
+check_eq "missing path, json: exit 2" 2 "$rc"
+check "missing path, json: a document with the reason" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["valid"] is False and d["diagnostics"] == [], d
+assert "No such file" in d["error"], d
+' "$T/out-missing.json"
 run_validate badopt --format xml
 check_eq "bad option: exit 2" 2 "$rc"
 run_validate help --help
 check_eq "--help: exit 0" 0 "$rc"
 check_grep "--help: usage" "^usage: nsfailover validate" "$T/out-help"
+
+# A file over the size limit is refused before it is read: the check
+# costs neither time nor memory (a sparse file of 16 MiB and a byte).
+mkdir -p "$T/big"
+cp "$EX/policy/"*.yaml "$T/big/"
+truncate -s $((16 * 1024 * 1024 + 1)) "$T/big/zz-big.yaml"
+run_validate big "$T/big"
+check_eq "file over 16 MiB: exit 1" 1 "$rc"
+check_grep "file over 16 MiB: named, at 1:1, with the limit" \
+    "big/zz-big.yaml:1:1: error: file is 16777217 bytes, over the limit of 16777216 \(split the policy" \
+    "$T/out-big"
+
+# A hostile file: nesting without end, and an alias bomb.
+{ printf 'version: 1\ndefaults: '; head -c 100000 /dev/zero | tr '\0' '['; } \
+    >"$T/deep.yaml"
+run_validate deep "$T/deep.yaml"
+check_eq "deep nesting: exit 1" 1 "$rc"
+check_grep "deep nesting: refused where it passes 32 levels" \
+    "deep.yaml:2:42: error: nesting deeper than 32 levels" "$T/out-deep"
+cat >"$T/bomb.yaml" <<'YAML'
+version: 1
+a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+YAML
+run_validate bomb "$T/bomb.yaml"
+check_eq "alias bomb: exit 1" 1 "$rc"
+check_grep "alias bomb: refused at its first anchor" \
+    "bomb.yaml:2:4: error: anchors \('&a'\) are not allowed" "$T/out-bomb"
 
 # The generator writes a valid policy.
 /usr/bin/python3 "$NSF_ROOT/examples/gen-policy" -n 2000 "$T/gen"

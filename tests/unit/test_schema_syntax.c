@@ -167,6 +167,8 @@ test_schema_syntax_other_errors(void **state)
 	    "invalid YAML");
 	expect_error_at("version: 1\n? [a, b]\n: 1\n", 2, 3,
 	    "a key must be a string");
+	expect_error_at("version: 1\ndefaults: { drift: \"rep\\0ort\" }\n",
+	    2, 20, "a value holds a NUL character (remove the \\0 escape)");
 }
 
 int
