@@ -1,4 +1,4 @@
-/* cmd_validate.c - 'nsfailover validate': check a policy for pull-request CI. */
+/* cmd_validate.c - 'nsfailover validate': the policy check for CI. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-/* test_schema_names.c - DNS names: LDH rules, lengths, case, IDN, duplicates. */
+/* test_schema_names.c - DNS names: LDH, lengths, case, IDN, duplicates. */
 #include "schema_util.h"
 
 #include "../../schema/internal.h"

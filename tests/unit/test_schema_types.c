@@ -1,4 +1,4 @@
-/* test_schema_types.c - keys and value types: unknown, missing, wrong, range. */
+/* test_schema_types.c - keys and values: unknown, missing, wrong, range. */
 #include "schema_util.h"
 
 static void
