@@ -437,7 +437,11 @@ registry_keys_ok(struct nsf_lctx *c, const struct nsf_ynode *k,
 			ok = false;
 		} else if (kv == NULL &&
 		    (registry_keys[i].required & (1u << t))) {
-			nsf_lerr(c, k, "missing-key", NULL, "registry '%s' of "
+			char hint[96];
+
+			snprintf(hint, sizeof(hint), "add a '%s:' key; see "
+			    "man 5 nsfailover-policy", registry_keys[i].key);
+			nsf_lerr(c, k, "missing-key", hint, "registry '%s' of "
 			    "type %s has no '%s' (it is required)", k->str,
 			    tn, registry_keys[i].key);
 			ok = false;

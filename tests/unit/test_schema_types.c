@@ -50,6 +50,11 @@ test_schema_types_missing_keys(void **state)
 	expect_error_at("version: 1\ncanaries: { targets: [ { port: 53 } ] }\n",
 	    2, 24, "canary target has no 'address'");
 	expect_error_at("providers: {}\n", 1, 1, "the policy has no 'version'");
+	/* each says what to add */
+	expect_error_at(BASE_POLICY DOMAIN_HEAD "    backups: [provider-b]\n",
+	    13, 3, "(add a 'primary:' key; see man 5 nsfailover-policy)");
+	expect_error_at("version: 1\nregistries:\n  r: { type: exec }\n", 3, 3,
+	    "(add a 'command:' key");
 }
 
 static void
