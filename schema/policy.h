@@ -221,8 +221,12 @@ struct nsf_policy_file {
 	size_t len;
 };
 
-/* Hard limits a hostile policy cannot pass. */
+/* Hard limits a hostile policy cannot pass: they bound the memory and
+ * time a check may take (a generated policy of 100,000 domains is about
+ * 13 MiB and 1.5 million values). */
 #define NSF_POLICY_MAX_FILE_BYTES (16u * 1024 * 1024)
+#define NSF_POLICY_MAX_TOTAL_BYTES (64u * 1024 * 1024)  /* all files */
+#define NSF_POLICY_MAX_VALUES 5000000u  /* keys, values and list items */
 #define NSF_POLICY_MAX_DEPTH 32
 
 /*

@@ -126,6 +126,19 @@ check_grep "file over 16 MiB: named, at 1:1, with the limit" \
     "big/zz-big.yaml:1:1: error: file is 16777217 bytes, over the limit \
 of 16777216 \(split the policy" "$T/out-big"
 
+# The files together are bounded too: four files at the limit of one
+# (64 MiB) and a fifth one of 11 bytes.
+mkdir -p "$T/total"
+for i in 1 2 3 4; do
+	truncate -s $((16 * 1024 * 1024)) "$T/total/p$i.yaml"
+done
+printf 'version: 1\n' >"$T/total/p5.yaml"
+run_validate total "$T/total"
+check_eq "files over 64 MiB together: exit 1" 1 "$rc"
+check_grep "files over 64 MiB together: the first one over is named" \
+    "total/p5.yaml:1:1: error: with this file the policy is 67108875 \
+bytes, over the limit of 67108864" "$T/out-total"
+
 # A hostile file: nesting without end, and an alias bomb.
 { printf 'version: 1\ndefaults: '; head -c 100000 /dev/zero | tr '\0' '['; } \
     >"$T/deep.yaml"
