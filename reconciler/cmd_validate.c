@@ -147,7 +147,7 @@ print_unreadable_json(const struct validate_opts *o, const char *why)
 	nsf_buf_printf(&b, ",\"valid\":false,\"strict\":%s,\"error\":",
 	    o->strict ? "true" : "false");
 	nsf_buf_put_json_string(&b, why);
-	nsf_buf_puts(&b, ",\"errors\":0,\"warnings\":0,"
+	nsf_buf_puts(&b, ",\"errors\":0,\"warnings\":0,\"not_shown\":0,"
 	    "\"diagnostics\":[]}\n");
 	fputs(b.data, stdout);
 	nsf_buf_deinit(&b);

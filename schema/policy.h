@@ -196,12 +196,17 @@ struct nsf_diag {
 	char *hint;             /* what would be right; may be NULL */
 };
 
+/* Diagnostics kept; beyond them a hostile input (a million unknown
+ * keys) is counted, not stored, so reporting it stays cheap. */
+#define NSF_DIAGS_MAX 1000
+
 struct nsf_diags {
 	struct nsf_diag *v;
 	size_t n;
 	size_t cap;
-	size_t nerrors;
+	size_t nerrors;         /* all found, kept or not */
 	size_t nwarnings;
+	size_t nhidden;         /* found past NSF_DIAGS_MAX: counted only */
 };
 
 void nsf_diags_init(struct nsf_diags *d);
@@ -210,7 +215,7 @@ void nsf_diags_add(struct nsf_diags *d, enum nsf_diag_severity sev,
     const char *file, unsigned line, unsigned col, const char *code,
     const char *hint, const char *fmt, ...) NSF_PRINTF(8, 9);
 /* Writes the diagnostics as text ("file:line:col: error: msg") or as a
- * JSON document into `out`. */
+ * JSON document into `out`; either says how many were not kept. */
 void nsf_diags_format_text(const struct nsf_diags *d, struct nsf_buf *out);
 void nsf_diags_format_json(const struct nsf_diags *d, struct nsf_buf *out);
 

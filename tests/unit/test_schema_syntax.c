@@ -145,6 +145,40 @@ test_schema_syntax_total_limit(void **state)
 }
 
 static void
+test_schema_syntax_diagnostics_capped(void **state)
+{
+	struct nsf_policy *p;
+	struct nsf_diags d;
+	struct nsf_buf b, out;
+	int i;
+
+	(void)state;
+	/* 1500 unknown keys: all counted, the first 1000 kept */
+	nsf_buf_init(&b);
+	nsf_buf_puts(&b, "version: 1\n");
+	for (i = 0; i < 1500; i++) {
+		nsf_buf_printf(&b, "unknown%d: 1\n", i);
+	}
+	assert_int_equal(load_text(&p, &d, b.data), NSF_EINVAL);
+	assert_int_equal(d.nerrors, 1500);
+	assert_int_equal(d.n, NSF_DIAGS_MAX);
+	assert_int_equal(d.nhidden, 500);
+	assert_int_equal(d.v[999].line, 1001);
+	nsf_buf_init(&out);
+	nsf_diags_format_text(&d, &out);
+	assert_non_null(strstr(out.data, "\nnote: 500 more problems are not "
+	    "shown (the first 1000 found are)\n"));
+	nsf_buf_deinit(&out);
+	nsf_buf_init(&out);
+	nsf_diags_format_json(&d, &out);
+	assert_non_null(strstr(out.data, "{\"errors\":1500,\"warnings\":0,"
+	    "\"not_shown\":500,"));
+	nsf_buf_deinit(&out);
+	nsf_diags_deinit(&d);
+	nsf_buf_deinit(&b);
+}
+
+static void
 test_schema_syntax_depth_limit(void **state)
 {
 	struct nsf_buf b;
@@ -255,6 +289,7 @@ main(void)
 		cmocka_unit_test(test_schema_syntax_size_limit),
 		cmocka_unit_test(test_schema_syntax_value_limit),
 		cmocka_unit_test(test_schema_syntax_total_limit),
+		cmocka_unit_test(test_schema_syntax_diagnostics_capped),
 		cmocka_unit_test(test_schema_syntax_depth_limit),
 		cmocka_unit_test(test_schema_syntax_anchor_alias),
 		cmocka_unit_test(test_schema_syntax_tags),
