@@ -24,6 +24,10 @@ done
 if [ -f "$NSF_ROOT/docs/man/nsfailover-policy.5" ]; then
 	check "the policy man page is in man5" \
 	    test -f "$ROOT/usr/share/man/man5/nsfailover-policy.5"
+	MANPATH=$ROOT/usr/share/man MANWIDTH=80 \
+	    man 5 nsfailover-policy >"$T/man5.txt" 2>"$T/man5.err"
+	check_grep "man 5 nsfailover-policy finds the installed page" \
+	    "^NAME" "$T/man5.txt"
 else
 	skip "docs/man/nsfailover-policy.5 is not on this branch yet"
 fi
