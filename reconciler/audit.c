@@ -568,16 +568,13 @@ nsf_audit_ensure_branch(struct nsf_audit *a)
 
 /* ---- the record's message --------------------------------------------- */
 
-/* Trailer values are one line: line breaks in a reason become "; ". */
+/* Subjects and trailer values are one line each: line breaks in a
+ * reason become "; " so that git reads the trailer block whole. */
 static void
-put_trailer(struct nsf_buf *b, const char *key, const char *value)
+put_line(struct nsf_buf *b, const char *value)
 {
 	const char *p;
 
-	if (value == NULL || value[0] == '\0') {
-		return;
-	}
-	nsf_buf_printf(b, "%s: ", key);
 	for (p = value; *p != '\0'; p++) {
 		if (*p == '\n' || *p == '\r') {
 			if (p[1] != '\0' && p[1] != '\n' && p[1] != '\r') {
@@ -588,6 +585,16 @@ put_trailer(struct nsf_buf *b, const char *key, const char *value)
 		}
 	}
 	nsf_buf_puts(b, "\n");
+}
+
+static void
+put_trailer(struct nsf_buf *b, const char *key, const char *value)
+{
+	if (value == NULL || value[0] == '\0') {
+		return;
+	}
+	nsf_buf_printf(b, "%s: ", key);
+	put_line(b, value);
 }
 
 static void
@@ -609,8 +616,8 @@ put_subject(struct nsf_buf *b, const struct nsf_audit_record *r)
 {
 	const char *target = r->state != NULL ? r->state->active : NULL;
 
-	if (r->subject != NULL) {
-		put_trailer(b, "", r->subject);
+	if (r->subject != NULL && r->subject[0] != '\0') {
+		put_line(b, r->subject);
 		return;
 	}
 	nsf_buf_printf(b, "%s: %s", r->domain, r->action);
