@@ -15,7 +15,8 @@ static const char usage[] =
     "         --active G --ns a,b --from a,b --to a,b --reason R\n"
     "         --policy-commit C --client-trid T --server-trid T\n"
     "         --intent ID --no-push --count N --no-state\n"
-    "         --lock-wait MS\n"
+    "         --lock-wait MS   (ACTION intent with --intent ID: an\n"
+    "         open intent in the state)\n"
     "       gitctl push REPO\n"
     "       gitctl state REPO DOMAIN\n"
     "       gitctl bench REPO N\n"
@@ -86,6 +87,22 @@ parse_record_opts(struct rec_args *r, struct nsf_audit_opts *o, int argc,
 	}
 }
 
+/* ACTION "intent" with --intent ID leaves an open intent in the state,
+ * as the daemon does before a registry change. */
+static void
+open_intent(struct rec_args *r)
+{
+	r->st.has_intent = true;
+	r->st.intent.id = strdup(r->rec.intent_id);
+	r->st.intent.action = strdup("failover");
+	if (r->st.active != NULL) {
+		r->st.intent.target = strdup(r->st.active);
+	}
+	nsf_strv_copy(&r->st.intent.from, &r->from);
+	nsf_strv_copy(&r->st.intent.to, &r->to);
+	r->st.intent.at_ms = nsf_now_ms();
+}
+
 static int
 cmd_record(int argc, char **argv)
 {
@@ -109,6 +126,9 @@ cmd_record(int argc, char **argv)
 	r.st.domain = strdup(argv[2]);
 	r.st.last_action = strdup(argv[3]);
 	nsf_strv_copy(&r.st.nameservers, &r.ns);
+	if (r.rec.intent_id != NULL && strcmp(argv[3], "intent") == 0) {
+		open_intent(&r);
+	}
 	r.rec.state = r.no_state ? NULL : &r.st;
 	rc = nsf_audit_open(&a, &o);
 	if (rc < 0) {
