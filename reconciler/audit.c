@@ -318,6 +318,33 @@ nsf_audit_tip(const struct nsf_audit *a)
 	return a->tip;
 }
 
+/* The remote has no state branch yet (or was never reached): every local
+ * record waits.  Counting the whole history at each record would grow
+ * with it, so only the commits since the last count are walked. */
+static int
+count_unpushed(struct nsf_audit *a, const git_oid *local)
+{
+	size_t n = 0;
+	int rc;
+
+	if (a->has_counted && (git_oid_equal(&a->counted_tip, local) ||
+	    git_graph_descendant_of(a->repo, local, &a->counted_tip) == 1)) {
+		rc = nsf_audit_count_commits(&n, a, local, &a->counted_tip);
+		n += a->counted;
+	} else {
+		rc = nsf_audit_count_commits(&n, a, local, NULL);
+	}
+	if (rc < 0) {
+		a->has_counted = false;
+		return rc;
+	}
+	a->queued = n;
+	a->counted = n;
+	git_oid_cpy(&a->counted_tip, local);
+	a->has_counted = true;
+	return 0;
+}
+
 /* Re-reads the local tip and the number of records the remote lacks. */
 int
 nsf_audit_refresh_tip(struct nsf_audit *a)
@@ -335,8 +362,9 @@ nsf_audit_refresh_tip(struct nsf_audit *a)
 		return 0;
 	}
 	if (git_reference_name_to_id(&remote, a->repo, a->tracking_ref) < 0) {
-		return nsf_audit_count_commits(&a->queued, a, &local, NULL);
+		return count_unpushed(a, &local);
 	}
+	a->has_counted = false;
 	if (git_graph_ahead_behind(&ahead, &behind, a->repo, &local,
 	    &remote) < 0) {
 		return nsf_git_error(NSF_ERROR, "cannot compare %s with %s",

@@ -23,6 +23,9 @@ struct nsf_audit {
 	char *host;             /* our host name, written in the lock */
 	char tip[41];           /* local tip in hex; "" none */
 	size_t queued;          /* local commits the remote lacks */
+	git_oid counted_tip;    /* with no remote-tracking branch: the tip */
+	size_t counted;         /* when `queued` was last counted whole, */
+	bool has_counted;       /* so later counts walk new commits only */
 };
 
 int nsf_audit_lock(struct nsf_audit *a);
