@@ -21,6 +21,7 @@ mark_unreachable(struct nsf_audit *a, const char *what)
 static int
 fetch_branch(struct nsf_audit *a)
 {
+	struct nsf_git_cred cred = { 0 };
 	git_fetch_options fo;
 	git_remote *r = NULL;
 	char *spec = nsf_xasprintf("+%s:%s", a->local_ref, a->tracking_ref);
@@ -28,6 +29,8 @@ fetch_branch(struct nsf_audit *a)
 	int rc = 0;
 
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.callbacks.credentials = nsf_git_credentials;
+	fo.callbacks.payload = &cred;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
 	if (git_remote_lookup(&r, a->repo, a->remote) < 0) {
@@ -248,7 +251,19 @@ integrate(struct nsf_audit *a)
 
 struct push_status {
 	char *refused;          /* the remote's reason; NULL accepted */
+	struct nsf_git_cred cred;
 };
+
+static int
+push_credentials(git_credential **out, const char *url,
+    const char *username_from_url, unsigned int allowed_types,
+    void *payload)
+{
+	struct push_status *st = payload;
+
+	return nsf_git_credentials(out, url, username_from_url,
+	    allowed_types, &st->cred);
+}
 
 static int
 on_update_reference(const char *refname, const char *status, void *data)
@@ -265,7 +280,7 @@ static int
 push_once(struct nsf_audit *a)
 {
 	git_push_options po;
-	struct push_status st = { NULL };
+	struct push_status st = { NULL, { 0 } };
 	git_reference *ref = NULL;
 	git_remote *r = NULL;
 	char *spec = nsf_xasprintf("%s:%s", a->local_ref, a->local_ref);
@@ -275,6 +290,7 @@ push_once(struct nsf_audit *a)
 
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	po.callbacks.push_update_reference = on_update_reference;
+	po.callbacks.credentials = push_credentials;
 	po.callbacks.payload = &st;
 	if (git_remote_lookup(&r, a->repo, a->remote) < 0 ||
 	    git_reference_name_to_id(&local, a->repo, a->local_ref) < 0) {

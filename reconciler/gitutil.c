@@ -31,6 +31,78 @@ setup(void)
 	/* Objects, refs and their directories are fsync'ed: an intent
 	 * reported committed is still there after a power cut. */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	/* libgit2 here is built on mbedTLS, which reads only the system's
+	 * CA bundle; honour the variables OpenSSL and curl honour. */
+	if (getenv("SSL_CERT_FILE") != NULL || getenv("SSL_CERT_DIR") != NULL) {
+		git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS,
+		    getenv("SSL_CERT_FILE"), getenv("SSL_CERT_DIR"));
+	}
+}
+
+static const char *const ssh_key_names[] = {
+	"id_ed25519", "id_ecdsa", "id_rsa",
+};
+
+/* The n-th SSH credential to try: the agent, then each key file that
+ * exists.  Returns 1 when there is no n-th. */
+static int
+ssh_candidate(git_credential **out, const char *user, unsigned n)
+{
+	const char *home = getenv("HOME");
+	char *priv, *pub;
+	size_t i;
+	int rc;
+
+	if (getenv("SSH_AUTH_SOCK") != NULL) {
+		if (n == 0) {
+			return git_credential_ssh_key_from_agent(out, user);
+		}
+		n--;
+	}
+	for (i = 0; home != NULL && i < NSF_ARRAY_SIZE(ssh_key_names); i++) {
+		priv = nsf_xasprintf("%s/.ssh/%s", home, ssh_key_names[i]);
+		pub = nsf_xasprintf("%s.pub", priv);
+		rc = 1;
+		if (access(priv, R_OK) == 0 && n-- == 0) {
+			rc = git_credential_ssh_key_new(out, user,
+			    access(pub, R_OK) == 0 ? pub : NULL, priv, NULL);
+		}
+		free(priv);
+		free(pub);
+		if (rc <= 0) {
+			return rc;
+		}
+	}
+	return 1;
+}
+
+int
+nsf_git_credentials(git_credential **out, const char *url,
+    const char *username_from_url, unsigned int allowed_types,
+    void *payload)
+{
+	struct nsf_git_cred *st = payload;
+	const char *user = username_from_url != NULL &&
+	    username_from_url[0] != '\0' ? username_from_url : "git";
+	int rc;
+
+	if (allowed_types & GIT_CREDENTIAL_USERNAME) {
+		return git_credential_username_new(out, user);
+	}
+	if (!(allowed_types & GIT_CREDENTIAL_SSH_KEY)) {
+		git_error_set_str(GIT_ERROR_NET, "the remote asks for a "
+		    "password; nsfailover authenticates with SSH keys only "
+		    "(or credentials in the URL)");
+		return GIT_EAUTH;
+	}
+	rc = ssh_candidate(out, user, st->tries++);
+	if (rc == 1) {
+		git_error_set_str(GIT_ERROR_SSH, "no SSH key was accepted "
+		    "(tried the ssh-agent if SSH_AUTH_SOCK is set, then "
+		    "~/.ssh/id_ed25519, id_ecdsa and id_rsa)");
+		return GIT_EAUTH;
+	}
+	return rc;
 }
 
 void

@@ -11,6 +11,18 @@
  * on so that a commit reported written survives a crash. */
 void nsf_git_setup(void);
 
+/* Credentials for ssh:// remotes, tried in turn on each connection: the
+ * ssh-agent at SSH_AUTH_SOCK, then ~/.ssh/id_ed25519, id_ecdsa and id_rsa
+ * (the user name is the URL's, else "git").  Zero the struct before each
+ * fetch or push and pass it as the callback's payload. */
+struct nsf_git_cred {
+	unsigned tries;         /* candidates handed out so far */
+};
+
+int nsf_git_credentials(git_credential **out, const char *url,
+    const char *username_from_url, unsigned int allowed_types,
+    void *payload);
+
 /* Sets the nsf error to "<what>: <libgit2's message>" and returns code. */
 int nsf_git_error(int code, const char *fmt, ...) NSF_PRINTF(2, 3);
 

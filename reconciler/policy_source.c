@@ -245,7 +245,8 @@ tips_restore(const struct saved_tips *st, git_repository *repo)
 
 	for (i = 0; i < 2; i++) {
 		if (st->had[i] && git_reference_create(&ref, repo,
-		    tip_refs[i], &st->id[i], 1, "nsfailover: keep cache") == 0) {
+		    tip_refs[i], &st->id[i], 1,
+		    "nsfailover: keep cache") == 0) {
 			git_reference_free(ref);
 		}
 	}
@@ -449,6 +450,7 @@ static int
 fetch(struct nsf_policy_source *src)
 {
 	struct saved_tips saved;
+	struct nsf_git_cred cred = { 0 };
 	git_fetch_options fo;
 	git_remote *r = NULL;
 	struct nsf_strv specs;
@@ -460,6 +462,8 @@ fetch(struct nsf_policy_source *src)
 	}
 	good_ref_check(src);
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.callbacks.credentials = nsf_git_credentials;
+	fo.callbacks.payload = &cred;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
 	nsf_strv_init(&specs);

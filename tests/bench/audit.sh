@@ -68,7 +68,8 @@ git_bench() {             # git_bench REPO N: mean ms per record
 		git_record "$repo" "d$((i % 50)).example"
 	done
 	t1=$(date +%s%N)
-	awk -v ns=$((t1 - t0)) -v n="$n" 'BEGIN { printf "%.3f\n", ns / n / 1e6 }'
+	awk -v ns=$((t1 - t0)) -v n="$n" \
+	    'BEGIN { printf "%.3f\n", ns / n / 1e6 }'
 }
 
 git init -q --bare "$T/fresh.git"
