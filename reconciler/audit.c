@@ -270,6 +270,24 @@ audit_fill(struct nsf_audit *a, const struct nsf_audit_opts *o)
 	a->reachable = true;
 }
 
+/* With no local state branch yet (a new machine, a fresh cache), what the
+ * remote recorded must be read before anything is decided: its open
+ * intents above all.  Unreachable, the branch starts locally and is
+ * replayed on the remote's at the first push that gets through. */
+static void
+start_from_remote(struct nsf_audit *a)
+{
+	git_oid id;
+
+	if (a->remote == NULL ||
+	    git_reference_name_to_id(&id, a->repo, a->local_ref) == 0) {
+		return;
+	}
+	if (nsf_audit_fetch_locked(a) < 0) {
+		nsf_error_clear();
+	}
+}
+
 int
 nsf_audit_open(struct nsf_audit **out, const struct nsf_audit_opts *opts)
 {
@@ -292,6 +310,7 @@ nsf_audit_open(struct nsf_audit **out, const struct nsf_audit_opts *opts)
 	if (rc < 0) {
 		goto out;
 	}
+	start_from_remote(a);
 	rc = nsf_audit_ensure_branch(a);
 	if (rc == 0) {
 		rc = nsf_audit_refresh_tip(a);

@@ -18,8 +18,8 @@ mark_unreachable(struct nsf_audit *a, const char *what)
 	a->reachable = false;
 }
 
-static int
-fetch_branch(struct nsf_audit *a)
+int
+nsf_audit_fetch_locked(struct nsf_audit *a)
 {
 	struct nsf_git_cred cred = { 0 };
 	git_fetch_options fo;
@@ -341,7 +341,7 @@ nsf_audit_push_locked(struct nsf_audit *a)
 		return 0;
 	}
 	for (attempt = 0; attempt <= a->retries; attempt++) {
-		rc = fetch_branch(a);
+		rc = nsf_audit_fetch_locked(a);
 		if (rc == 0) {
 			rc = integrate(a);
 		}

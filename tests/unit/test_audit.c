@@ -232,7 +232,8 @@ test_audit_replays_on_a_remote_that_moved(void **ctx)
 	b = open_repo("b", true);
 	record(b, "two.example", "failover", "y");
 	record(a, "one.example", "failback", "z");
-	assert_int_equal(nsf_audit_queued(b), 2);       /* root + record */
+	/* b started from the remote's branch: only its record waits. */
+	assert_int_equal(nsf_audit_queued(b), 1);
 	assert_int_equal(nsf_audit_push(b), 0);
 	assert_int_equal(nsf_audit_queued(b), 0);
 	out = sh_out("git -C remote.git log --format=%s nsfailover/state");
@@ -434,6 +435,35 @@ test_audit_open_intent_survives_replay(void **ctx)
 	nsf_audit_free(b);
 }
 
+/* A new machine: a repository that has the remote configured but never
+ * fetched its state branch must read what the remote holds at once. */
+static void
+test_audit_first_open_reads_the_remote_state(void **ctx)
+{
+	struct nsf_audit *a = open_repo("a", false);
+	struct nsf_audit *c;
+	struct nsf_domain_state st;
+
+	(void)ctx;
+	record_intent(a, "i.example", "nsf-9");
+	nsf_audit_free(a);
+	assert_int_equal(sh("git init -q c && "
+	    "git -C c remote add origin %s/remote.git && "
+	    "git init -q d && git -C d remote add origin %s/nowhere.git",
+	    tmp, tmp), 0);
+	c = open_repo("c", true);
+	assert_open_intent(c, "i.example", "nsf-9");
+	assert_int_equal(nsf_audit_queued(c), 0);
+	nsf_audit_free(c);
+	/* Unreachable at first: a local branch, replayed later. */
+	c = open_repo("d", true);
+	assert_false(nsf_audit_reachable(c));
+	assert_int_equal(nsf_audit_read_state(c, "i.example", &st),
+	    NSF_ENOTFOUND);
+	assert_int_equal(nsf_audit_queued(c), 1);       /* its root */
+	nsf_audit_free(c);
+}
+
 int
 main(void)
 {
@@ -462,6 +492,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_audit_open_intent_survives_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_audit_first_open_reads_the_remote_state, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
