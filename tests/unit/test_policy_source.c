@@ -41,7 +41,8 @@ static void
 commit_policy(const char *domain)
 {
 	assert_int_equal(sh("mkdir -p w/policy && printf 'version: 1\\n"
-	    "providers:\\n  a:\\n    nameservers: [ns1.a.example, ns2.a.example]\\n"
+	    "providers:\\n"
+	    "  a:\\n    nameservers: [ns1.a.example, ns2.a.example]\\n"
 	    "  b:\\n    nameservers: [ns1.b.example, ns2.b.example]\\n"
 	    "registries:\\n  main:\\n    type: epp\\n"
 	    "    server: 127.0.40.9:700\\n    credentials: main\\n"
