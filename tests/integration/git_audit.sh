@@ -223,6 +223,10 @@ check_grep "--since after every record says there are none" \
 "$NSF" history --repo a --since 1h queue.example >since3.txt 2>&1
 check_eq "--since AGE keeps recent records" 3 \
     "$(grep -c 'queue.example: converge' since3.txt)"
+"$NSF" history --repo dated --branch nope >nobranch.txt 2>&1
+check_grep "a repository without the state branch says how to fetch it" \
+    '^nsfailover history: no branch nope in dated .*fetch origin nope:nope' \
+    nobranch.txt
 "$NSF" history --repo dated --since yesterday >since4.txt 2>&1
 check_eq "a bad --since exits 2" 2 "$?"
 check_grep "and says what a time looks like" \
