@@ -615,13 +615,16 @@ nsf_audit_ensure_branch(struct nsf_audit *a)
 
 /* ---- the record's message --------------------------------------------- */
 
-/* Subjects and trailer values are one line each: line breaks in a
- * reason become "; " so that git reads the trailer block whole. */
+/* Trailer values are one line: line breaks in a reason become "; ". */
 static void
-put_line(struct nsf_buf *b, const char *value)
+put_trailer(struct nsf_buf *b, const char *key, const char *value)
 {
 	const char *p;
 
+	if (value == NULL || value[0] == '\0') {
+		return;
+	}
+	nsf_buf_printf(b, "%s: ", key);
 	for (p = value; *p != '\0'; p++) {
 		if (*p == '\n' || *p == '\r') {
 			if (p[1] != '\0' && p[1] != '\n' && p[1] != '\r') {
@@ -632,16 +635,6 @@ put_line(struct nsf_buf *b, const char *value)
 		}
 	}
 	nsf_buf_puts(b, "\n");
-}
-
-static void
-put_trailer(struct nsf_buf *b, const char *key, const char *value)
-{
-	if (value == NULL || value[0] == '\0') {
-		return;
-	}
-	nsf_buf_printf(b, "%s: ", key);
-	put_line(b, value);
 }
 
 static void
@@ -663,8 +656,13 @@ put_subject(struct nsf_buf *b, const struct nsf_audit_record *r)
 {
 	const char *target = r->state != NULL ? r->state->active : NULL;
 
-	if (r->subject != NULL && r->subject[0] != '\0') {
-		put_line(b, r->subject);
+	if (r->subject != NULL) {
+		const char *p;
+
+		for (p = r->subject; *p != '\0'; p++) {
+			nsf_buf_put(b, *p == '\n' || *p == '\r' ? " " : p, 1);
+		}
+		nsf_buf_puts(b, "\n");
 		return;
 	}
 	nsf_buf_printf(b, "%s: %s", r->domain, r->action);
@@ -680,7 +678,16 @@ audit_message(const struct nsf_audit_record *r)
 	struct nsf_buf b;
 
 	nsf_buf_init(&b);
-	put_subject(&b, r);
+	if (r->subject != NULL && r->subject[0] == '\0') {
+		/* An empty subject would leave git a message that starts
+		 * with a blank line: use the default one. */
+		struct nsf_audit_record plain = *r;
+
+		plain.subject = NULL;
+		put_subject(&b, &plain);
+	} else {
+		put_subject(&b, r);
+	}
 	nsf_buf_puts(&b, "\n");
 	put_trailer(&b, "Domain", r->domain);
 	put_trailer(&b, "Action", r->action);

@@ -336,7 +336,7 @@ test_audit_message_takes_a_one_line_subject(void **ctx)
 
 	(void)ctx;
 	m = audit_message(&r);
-	assert_string_equal(m, "manual failback; by ops\n\n"
+	assert_string_equal(m, "manual failback by ops\n\n"
 	    "Domain: example.com\nAction: failback\n");
 	free(m);
 	r.subject = "";
