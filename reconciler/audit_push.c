@@ -22,6 +22,7 @@ int
 nsf_audit_fetch_locked(struct nsf_audit *a)
 {
 	struct nsf_git_cred cred = { 0 };
+	struct nsf_git_deadline dl;
 	git_fetch_options fo;
 	git_remote *r = NULL;
 	char *spec = nsf_xasprintf("+%s:%s", a->local_ref, a->tracking_ref);
@@ -37,7 +38,14 @@ nsf_audit_fetch_locked(struct nsf_audit *a)
 		rc = nsf_git_error(NSF_ERROR, "no remote '%s'", a->remote);
 		goto out;
 	}
-	if (git_remote_fetch(r, &specs, &fo, "nsfailover: fetch state") < 0) {
+	nsf_git_deadline_start(&dl);
+	rc = git_remote_fetch(r, &specs, &fo, "nsfailover: fetch state");
+	if (nsf_git_deadline_stop(&dl) && rc < 0) {
+		rc = nsf_error_set(NSF_EUNREACHABLE, "cannot fetch %s from "
+		    "remote %s (%s): no answer within %.0f s", a->branch,
+		    a->remote, git_remote_url(r), (double)dl.ms / 1000);
+		mark_unreachable(a, nsf_error_last());
+	} else if (rc < 0) {
 		rc = nsf_git_error(NSF_EUNREACHABLE, "cannot fetch %s from "
 		    "remote %s (%s)", a->branch, a->remote, git_remote_url(r));
 		mark_unreachable(a, nsf_error_last());
@@ -285,7 +293,9 @@ push_once(struct nsf_audit *a)
 	git_remote *r = NULL;
 	char *spec = nsf_xasprintf("%s:%s", a->local_ref, a->local_ref);
 	git_strarray specs = { &spec, 1 };
+	struct nsf_git_deadline dl;
 	git_oid local;
+	bool late;
 	int rc, err;
 
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
@@ -297,14 +307,19 @@ push_once(struct nsf_audit *a)
 		rc = nsf_git_error(NSF_ERROR, "cannot prepare the push");
 		goto out;
 	}
+	nsf_git_deadline_start(&dl);
 	err = git_remote_push(r, &specs, &po);
+	late = nsf_git_deadline_stop(&dl);
 	if (st.refused != NULL || err == GIT_ENONFASTFORWARD) {
 		rc = nsf_error_set(NSF_ECONFLICT, "remote %s refused %s",
 		    a->remote, st.refused ? st.refused : "a non-fast-forward");
 		goto out;
 	}
 	if (err < 0) {
-		rc = nsf_git_error(NSF_EUNREACHABLE, "cannot push %s to "
+		rc = late ? nsf_error_set(NSF_EUNREACHABLE, "cannot push %s to "
+		    "remote %s (%s): no answer within %.0f s", a->branch,
+		    a->remote, git_remote_url(r), (double)dl.ms / 1000) :
+		    nsf_git_error(NSF_EUNREACHABLE, "cannot push %s to "
 		    "remote %s (%s)", a->branch, a->remote, git_remote_url(r));
 		mark_unreachable(a, nsf_error_last());
 		goto out;

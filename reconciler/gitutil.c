@@ -10,12 +10,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gitutil.h"
 
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+static __thread volatile sig_atomic_t deadline_fired;
+
+static int
+deadline_signal(void)
+{
+	return SIGRTMIN + 4;
+}
+
+static void
+on_deadline(int sig)
+{
+	(void)sig;
+	deadline_fired = 1;
+}
 
 static void
 shutdown_git(void)
@@ -31,6 +47,15 @@ setup(void)
 	/* Objects, refs and their directories are fsync'ed: an intent
 	 * reported committed is still there after a power cut. */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	{
+		/* No SA_RESTART: the point is to interrupt. */
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_deadline;
+		sigemptyset(&sa.sa_mask);
+		sigaction(deadline_signal(), &sa, NULL);
+	}
 	/* libgit2 here is built on mbedTLS, which reads only the system's
 	 * CA bundle; honour the variables OpenSSL and curl honour. */
 	if (getenv("SSL_CERT_FILE") != NULL || getenv("SSL_CERT_DIR") != NULL) {
@@ -109,6 +134,65 @@ void
 nsf_git_setup(void)
 {
 	pthread_once(&setup_once, setup);
+}
+
+static uint64_t
+deadline_ms(void)
+{
+	const char *v = getenv("NSF_GIT_TIMEOUT");
+	char *end = NULL;
+	double secs = v != NULL ? strtod(v, &end) : 0;
+
+	if (v == NULL || end == v || *end != '\0' || secs <= 0) {
+		return 60000;
+	}
+	return (uint64_t)(secs * 1000);
+}
+
+void
+nsf_git_deadline_start(struct nsf_git_deadline *d)
+{
+	struct sigevent sev;
+	struct itimerspec its;
+	timer_t *t = nsf_xcalloc(1, sizeof(*t));
+	sigset_t set;
+
+	memset(d, 0, sizeof(*d));
+	d->ms = deadline_ms();
+	deadline_fired = 0;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = deadline_signal();
+	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &sev, t) < 0) {
+		free(t);
+		return;         /* no deadline: as before, not worse */
+	}
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(d->ms / 1000);
+	its.it_value.tv_nsec = (long)(d->ms % 1000) * 1000000;
+	its.it_interval.tv_nsec = 200 * 1000000;
+	sigemptyset(&set);
+	sigaddset(&set, deadline_signal());
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	timer_settime(*t, 0, &its, NULL);
+	d->timer = t;
+	d->armed = true;
+}
+
+bool
+nsf_git_deadline_stop(struct nsf_git_deadline *d)
+{
+	timer_t *t = d->timer;
+
+	if (!d->armed) {
+		return false;
+	}
+	timer_delete(*t);
+	free(t);
+	d->timer = NULL;
+	d->armed = false;
+	return deadline_fired != 0;
 }
 
 int

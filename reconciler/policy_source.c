@@ -451,6 +451,7 @@ fetch(struct nsf_policy_source *src)
 {
 	struct saved_tips saved;
 	struct nsf_git_cred cred = { 0 };
+	struct nsf_git_deadline dl;
 	git_fetch_options fo;
 	git_remote *r = NULL;
 	struct nsf_strv specs;
@@ -472,10 +473,14 @@ fetch(struct nsf_policy_source *src)
 	arr.count = specs.n;
 	src->fetched_mono_ms = nsf_mono_ms();
 	tips_clear(&saved, src->repo);
+	nsf_git_deadline_start(&dl);
 	if (git_remote_lookup(&r, src->repo, "origin") < 0 ||
 	    git_remote_fetch(r, &arr, &fo, "nsfailover: fetch policy") < 0) {
 		const git_error *e = git_error_last();
-		char *why = nsf_xstrdup(e ? e->message : "unknown error");
+		char *why = nsf_git_deadline_stop(&dl) ?
+		    nsf_xasprintf("no answer within %.0f s",
+		    (double)dl.ms / 1000) :
+		    nsf_xstrdup(e ? e->message : "unknown error");
 
 		tips_restore(&saved, src->repo);
 		set_unreachable(src, why);
@@ -483,6 +488,7 @@ fetch(struct nsf_policy_source *src)
 		rc = nsf_error_set(NSF_EUNREACHABLE, "cannot fetch %s: %s",
 		    src->url, src->fetch_error);
 	} else {
+		nsf_git_deadline_stop(&dl);
 		if (!src->reachable) {
 			nsf_notice(NSF_SRC_POLICY, NULL, "policy remote %s "
 			    "reached again", src->url);

@@ -318,3 +318,20 @@ check "with git daemon back the queue is pushed" grep -q '^queued 0$' dp.out
 check_eq "the remote's tip is the queued record" \
     "daemon.example: failback (active: a)" \
     "$(git -C srv/remote.git log -1 --format=%s nsfailover/state)"
+
+# --- a remote that accepts the connection and never answers ---------------
+nsf_spawn silent /usr/bin/python3 "$NSF_ROOT/tests/lib/blackhole.py" \
+    127.0.40.5:9418
+listening() {
+	/usr/bin/python3 -c 'import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)' "$@"
+}
+wait_for 10 listening 127.0.40.5 9418
+git init -q sil
+git -C sil remote add origin git://127.0.40.5:9418/remote.git
+NSF_GIT_TIMEOUT=1 timeout 60 "$GITCTL" record sil silent.example failover \
+    --active b >sil.out 2>sil.err
+check_eq "a silent remote does not block the record for ever" 0 "$?"
+check "the record is committed and queued" grep -q '^queued 2$' sil.out
+check_grep "the silence is reported with the time allowed" \
+    'cannot fetch nsfailover/state .*: no answer within 1 s' sil.err

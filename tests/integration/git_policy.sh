@@ -300,3 +300,24 @@ nsf_spawn daemon2 git daemon --base-path="$T/srv" --export-all \
 wait_for 20 git ls-remote "$URL"
 policy u3.out "$URL" cache-remote
 check_eq "the remote is reachable again" yes "$(field reachable u3.out)"
+
+# --- a remote that accepts the connection and never answers ---------------
+# libgit2 1.5 has no timeout of its own; nsfailover's deadline
+# (NSF_GIT_TIMEOUT seconds) must end the fetch.
+nsf_spawn silent /usr/bin/python3 "$NSF_ROOT/tests/lib/blackhole.py" \
+    127.0.40.5:9418
+listening() {
+	/usr/bin/python3 -c 'import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)' "$@"
+}
+wait_for 10 listening 127.0.40.5 9418
+NSF_GIT_TIMEOUT=1 timeout 60 "$GITCTL" policy git://127.0.40.5:9418/pol.git \
+    cache-remote >h1.out 2>h1.err
+check_eq "a silent remote does not block the fetch for ever" 0 "$?"
+check_grep "it is reported with the time allowed" \
+    'from git://127.0.40.5:9418/pol.git: no answer within 1 s; running' \
+    h1.err
+if [ "$have_loader" = 1 ]; then
+	check_eq "and the cached policy stays active" "$tip" \
+	    "$(field commit h1.out)"
+fi
