@@ -157,6 +157,7 @@ nsf_git_deadline_start(struct nsf_git_deadline *d)
 	timer_t *t = nsf_xcalloc(1, sizeof(*t));
 	sigset_t set;
 
+	nsf_git_setup();        /* the handler; unhandled, it would kill */
 	memset(d, 0, sizeof(*d));
 	d->ms = deadline_ms();
 	deadline_fired = 0;
