@@ -246,7 +246,8 @@ policy s6b.out sig cache-fpr2 --verify --gpg-key "$T/trusted.asc" \
 check_no_grep "the fingerprint named is trusted" 'not trusted|not good' \
     s6b.out
 if [ "$have_loader" = 1 ]; then
-	check_eq "and its commit is loaded" "$gpgsigned" "$(field commit s6b.out)"
+	check_eq "and its commit is loaded" "$gpgsigned" \
+	    "$(field commit s6b.out)"
 fi
 
 # A commit that carries a good signature made for other content.
