@@ -145,21 +145,35 @@ fetch_state_branch(struct nsf_engine *e)
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_fetch_options fo;
+	struct nsf_git_cred cred;
+	struct nsf_git_deadline dl;
 	char *spec = nsf_xasprintf("+refs/heads/%s:refs/heads/%s", branch,
 	    branch);
 	git_strarray specs = { &spec, 1 };
+	bool late;
 
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
+	memset(&cred, 0, sizeof(cred));
+	fo.callbacks.credentials = nsf_git_credentials;
+	fo.callbacks.payload = &cred;
 	if (git_repository_open(&repo,
-	    nsf_policy_source_repo_path(e->src)) == 0 &&
-	    git_remote_lookup(&remote, repo, "origin") == 0 &&
-	    git_remote_fetch(remote, &specs, &fo, NULL) < 0) {
-		nsf_debug(NSF_SRC_AUDIT, NULL, "no state branch %s at the "
-		    "remote: %s", branch,
-		    git_error_last() ? git_error_last()->message : "?");
+	    nsf_policy_source_repo_path(e->src)) < 0 ||
+	    git_remote_create_anonymous(&remote, repo,
+	    e->cfg->repository.url) < 0) {
+		goto out;
 	}
+	nsf_git_deadline_start(&dl);
+	if (git_remote_fetch(remote, &specs, &fo, NULL) < 0) {
+		late = nsf_git_deadline_stop(&dl);
+		nsf_warn(NSF_SRC_AUDIT, NULL, "no state records from %s: %s",
+		    e->cfg->repository.url, late ? "no answer in time" :
+		    git_error_last() ? git_error_last()->message : "?");
+	} else {
+		nsf_git_deadline_stop(&dl);
+	}
+out:
 	git_remote_free(remote);
 	git_repository_free(repo);
 	free(spec);

@@ -74,6 +74,8 @@ repository:
 cache_dir: $T/cache
 secrets: $T/secrets.yaml
 resolvers: [ "127.0.89.1" ]
+metrics:
+  listen: "127.0.89.3:9153"
 log:
   format: plain
   level: info
