@@ -168,6 +168,7 @@ run_report(int argc, char **argv, const char *prog, const char *usage,
 	/* Commands print their report; the log only says what went wrong. */
 	nsf_log_set_level_all(NSF_LOG_WARNING);
 	nsf_log_set_level(NSF_SRC_PROBE, NSF_LOG_ERROR);    /* in the report */
+	nsf_log_set_level(NSF_SRC_REGISTRY, NSF_LOG_ERROR);
 	if (parse_args(&a, argc, argv, prog) < 0) {
 		goto out;
 	}

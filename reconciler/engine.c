@@ -754,6 +754,35 @@ wanted(const struct nsf_strv *names, const char *domain)
 	return false;
 }
 
+/* Where the status came from: the policy, the records, the canaries. */
+static void
+status_header(struct nsf_buf *b, const struct nsf_engine *e)
+{
+	const char *frozen_reason = NULL;
+
+	if (e->src != NULL) {
+		nsf_buf_printf(b, "policy:   commit %.12s of %s (%s)\n",
+		    nsf_engine_policy_commit(e), e->cfg->repository.url,
+		    e->cfg->repository.branch);
+	} else {
+		nsf_buf_printf(b, "policy:   read from disk\n");
+	}
+	if (e->audit != NULL && nsf_audit_tip(e->audit)[0] != '\0') {
+		nsf_buf_printf(b, "records:  state branch at %.12s\n",
+		    nsf_audit_tip(e->audit));
+	} else {
+		nsf_buf_printf(b, "records:  none found\n");
+	}
+	if (nsf_health_frozen(e->health, &frozen_reason)) {
+		nsf_buf_printf(b, "canaries: FROZEN: %s\n", frozen_reason ?
+		    frozen_reason : "the canaries failed");
+	} else {
+		nsf_buf_printf(b, "canaries: %s\n",
+		    nsf_health_canary_summary(e->health));
+	}
+	nsf_buf_puts(b, "\n");
+}
+
 int
 nsf_engine_report(struct nsf_engine *e, const struct nsf_strv *names,
     unsigned rounds, int fmt, unsigned flags, const char *prog)
@@ -850,6 +879,9 @@ nsf_engine_report(struct nsf_engine *e, const struct nsf_strv *names,
 		n++;
 	}
 	nsf_buf_init(&b);
+	if ((flags & NSF_FMT_STATUS) && fmt == NSF_FORMAT_TEXT) {
+		status_header(&b, e);
+	}
 	nsf_plan_format(&b, (enum nsf_plan_format)fmt, rep, n, flags);
 	fwrite(b.data, 1, b.len, stdout);
 	nsf_buf_deinit(&b);

@@ -98,6 +98,9 @@ check_eq "status: exit 0" 0 "$?"
 check_grep "status: how long a switch takes" "switch:" "$T/out"
 check_grep "status: what the registry delegates to now" \
     "now: *provider-b" "$T/out"
+check_grep "status: where the policy came from" "^policy: *read from disk" \
+    "$T/out"
+check_grep "status: the canaries' verdict" "^canaries:" "$T/out"
 
 # Errors a CI job can meet.
 "$NSF" plan >"$T/out" 2>"$T/err"
