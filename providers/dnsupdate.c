@@ -2,6 +2,7 @@
  * TSIG-signed RFC 2136 UPDATE (a delegated subdomain, a lab parent). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -76,11 +77,55 @@ du_socket(const struct du_conn *c, int type)
 	return fd;
 }
 
+#define DU_OPCODE(hdr) ((hdr)[2] & 0x78)
+
+/* Where the question of a message we built ends (names uncompressed). */
+static size_t
+question_end(const uint8_t *w, size_t len)
+{
+	size_t pos = 12;
+
+	while (pos < len && w[pos] != 0) {
+		pos += 1 + (size_t)w[pos];
+	}
+	return pos + 5;
+}
+
+/* Same question: the name compared without case, type and class exactly
+ * (servers echo the name as received, but may change its case). */
+static bool
+same_question(const uint8_t *resp, size_t len, const uint8_t *qw,
+    size_t qlen)
+{
+	size_t end = question_end(qw, qlen), i;
+
+	if (end > len || end > qlen || resp[4] != 0 || resp[5] != 1) {
+		return false;
+	}
+	for (i = 12; i < end - 4; i++) {
+		if (tolower(resp[i]) != tolower(qw[i])) {
+			return false;
+		}
+	}
+	return memcmp(resp + end - 4, qw + end - 4, 4) == 0;
+}
+
+/*
+ * Is `resp` the answer to our message `q`: same id, the QR bit, the same
+ * opcode, and for a query the same question?  An UPDATE's answer is not
+ * held to its zone section: servers may leave it out of error answers,
+ * and the TSIG signature over it is checked instead.
+ */
 static bool
 is_answer_to(const uint8_t *resp, size_t len, const struct nsf_buf *q)
 {
-	return len >= 12 && memcmp(resp, q->data, 2) == 0 &&
-	    (resp[2] & 0x80) != 0;
+	const uint8_t *qw = (const uint8_t *)q->data;
+
+	if (len < 12 || memcmp(resp, qw, 2) != 0 || (resp[2] & 0x80) == 0 ||
+	    DU_OPCODE(resp) != DU_OPCODE(qw)) {
+		return false;
+	}
+	return DU_OPCODE(qw) != 0 || same_question(resp, len, qw, q->len);
 }
 
 /* One question over UDP, resent with backoff until the deadline. */
@@ -90,6 +135,7 @@ udp_exchange(struct du_conn *c, const struct nsf_buf *q, int64_t until,
 {
 	uint8_t buf[65535];
 	int64_t interval = DU_RETRANSMIT_MS, next = 0;
+	unsigned ignored = 0;   /* datagrams that were not our answer */
 	int fd, rc;
 	ssize_t n;
 
@@ -131,11 +177,19 @@ udp_exchange(struct du_conn *c, const struct nsf_buf *q, int64_t until,
 			rc = 0;
 			goto out;
 		}
+		if (n >= 0) {
+			ignored++;
+		}
 	}
 
 out:
 	close(fd);
-	if (rc == NSF_ETIMEOUT) {
+	if (rc == NSF_ETIMEOUT && ignored > 0) {
+		rc = nsf_error_set(NSF_ETIMEOUT, "%s did not answer within "
+		    "the registry timeout; %u datagram(s) came back that were "
+		    "not the answer to our query (another id, opcode or "
+		    "question) and were ignored", c->server, ignored);
+	} else if (rc == NSF_ETIMEOUT) {
 		rc = nsf_error_set(NSF_ETIMEOUT, "%s did not answer within "
 		    "the registry timeout", c->server);
 	}
@@ -200,7 +254,8 @@ tcp_read_all(int fd, uint8_t *p, size_t len, int64_t until)
 
 		if (n == 0) {
 			return nsf_error_set(NSF_ERROR, "the server closed "
-			    "the connection before answering");
+			    "the connection before its whole answer came "
+			    "(%zu bytes missing)", len);
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			return nsf_error_set(NSF_ERROR, "recv: %s",
@@ -255,8 +310,9 @@ tcp_exchange(struct du_conn *c, const struct nsf_buf *q, int64_t until,
 	body = nsf_xmalloc(len ? len : 1);
 	rc = tcp_read_all(fd, body, len, until);
 	if (rc == 0 && !is_answer_to(body, len, q)) {
-		rc = nsf_error_set(NSF_ERROR, "%s answered with a message "
-		    "that is not the answer to ours", c->server);
+		rc = nsf_error_set(NSF_ERROR, "%s answered over TCP with a "
+		    "message that is not the answer to ours (another id, "
+		    "opcode or question)", c->server);
 	}
 	if (rc == 0) {
 		nsf_buf_put(resp, body, len);
@@ -270,6 +326,23 @@ out:
 		    "the registry timeout", c->server);
 	}
 	return rc;
+}
+
+/* Seconds since the epoch, as signed into TSIG.  The test build can
+ * skew it (NSF_TEST_CLOCK_SKEW, seconds) so that a real server answers
+ * BADTIME; the daemon's build has no such switch. */
+static int64_t
+tsig_clock(void)
+{
+	int64_t now = nsf_now_ms() / 1000;
+#ifdef NSF_TESTING
+	const char *skew = getenv("NSF_TEST_CLOCK_SKEW");
+
+	if (skew != NULL) {
+		now += strtoll(skew, NULL, 10);
+	}
+#endif
+	return now;
 }
 
 static uint16_t
@@ -324,6 +397,10 @@ du_query(ldns_pkt **out, struct du_conn *c, const char *name,
 	if (rc == 0 && ((uint8_t)r.data[2] & 0x02) != 0) {
 		nsf_buf_deinit(&r);
 		rc = tcp_exchange(c, &q, until, &r);
+		if (rc == 0 && ((uint8_t)r.data[2] & 0x02) != 0) {
+			rc = nsf_error_set(NSF_ERROR, "%s sent a truncated "
+			    "answer for %s even over TCP", c->server, name);
+		}
 	}
 	if (rc < 0) {
 		goto out;
@@ -979,9 +1056,10 @@ check_change(const struct du_conn *c, const struct nsf_change *chg,
 
 		if (nsf_name_in_zone(ns->name, chg->domain) &&
 		    ns->naddrs == 0) {
-			return nsf_error_set(NSF_EINVAL, "%s lies inside %s, so "
-			    "the parent must hold its glue, and the policy "
-			    "gives it no address", ns->name, chg->domain);
+			return nsf_error_set(NSF_EINVAL, "%s lies inside %s, "
+			    "so the parent must hold its glue, and the "
+			    "policy gives it no address", ns->name,
+			    chg->domain);
 		}
 		rc = check_addresses(ns);
 		if (rc < 0) {
@@ -1114,7 +1192,7 @@ send_update(struct du_conn *c, ldns_pkt *p, struct nsf_outcome *out,
 	rc = pkt_to_buf(&q, p);
 	if (rc == 0) {
 		rc = nsf_tsig_sign(&q, mac, &mac_len, &c->key,
-		    nsf_now_ms() / 1000);
+		    tsig_clock());
 	}
 	if (rc < 0) {
 		outcome_set(out, NSF_APPLY_REFUSED, 0, "%s", nsf_error_last());
@@ -1128,8 +1206,9 @@ send_update(struct du_conn *c, ldns_pkt *p, struct nsf_outcome *out,
 	}
 	if (rc < 0) {
 		outcome_set(out, NSF_APPLY_UNKNOWN, 0, "the update was sent "
-		    "but no answer came back (%s); the primary may have "
-		    "applied it: observe before any retry", nsf_error_last());
+		    "but no usable answer came back (%s); the primary may "
+		    "have applied it: observe before any retry",
+		    nsf_error_last());
 		goto out;
 	}
 	if (ldns_wire2pkt(&rp, (uint8_t *)r.data, r.len) != LDNS_STATUS_OK) {
@@ -1140,7 +1219,7 @@ send_update(struct du_conn *c, ldns_pkt *p, struct nsf_outcome *out,
 		goto out;
 	}
 	vrc = nsf_tsig_verify(&terr, (const uint8_t *)r.data, r.len, &c->key,
-	    mac, mac_len, nsf_now_ms() / 1000);
+	    mac, mac_len, tsig_clock());
 	rc = judge_answer(c, ldns_pkt_get_rcode(rp), vrc, terr, out);
 
 out:
