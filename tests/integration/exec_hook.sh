@@ -123,6 +123,38 @@ check_eq "stdout past the limit: unknown" unknown "$(get huge .result)"
 check_grep "... saying it wrote too much" "more than 1048576 bytes" \
     "$T/huge.json"
 
+hook bigerr.sh 'cat >/dev/null; head -c 3000000 /dev/zero | tr "\0" e >&2; echo "{\"result\":\"done\"}"'
+run bigerr apply x.test --observed a.test --add b.test -- "$T/bigerr.sh"
+check_eq "megabytes on stderr are drained, not fatal: done" done \
+    "$(get bigerr .result)"
+check "... and the outcome stays small" test "$(wc -c <"$T/bigerr.json")" \
+    -lt 4096
+
+# A hook that leaves a child holding its stdout open: the reply counts
+# once the hook exits, and the child goes with the process group.
+hook daemon.sh 'cat >/dev/null; sleep 300 & echo $! >"$0.child"; echo "{\"result\":\"done\"}"'
+start=$(date +%s)
+run daemon apply x.test --observed a.test --add b.test -- "$T/daemon.sh"
+took=$(( $(date +%s) - start ))
+check_eq "a child holding stdout open does not hold us: done" done \
+    "$(get daemon .result)"
+check "... well before the 10 s timeout (${took}s)" test "$took" -lt 8
+if wait_for 5 sh -c "! kill -0 $(cat "$T/daemon.sh.child")"; then
+	ok "... and the left-behind child was killed with the group"
+else
+	not_ok "the hook's child $(cat "$T/daemon.sh.child") still runs"
+	kill -KILL "$(cat "$T/daemon.sh.child")" 2>/dev/null
+fi
+
+hook obsbad.sh 'cat >/dev/null; echo "{\"result\":\"done\",\"nameservers\":[\"ns1.b.test; rm -rf /\"]}"'
+if run obsbad observe x.test -- "$T/obsbad.sh"; then
+	not_ok "observe refuses a nameserver that is not a host name"
+else
+	check_grep "observe refuses a nameserver that is not a host name" \
+	    "nameserver 'ns1.b.test; rm -rf /' is not a host name" \
+	    "$T/obsbad.log"
+fi
+
 # A hook that never reads stdin while we send it a large request.
 adds=()
 for i in $(seq 3000); do
