@@ -1194,6 +1194,11 @@ send_update(struct du_conn *c, ldns_pkt *p, struct nsf_outcome *out,
 		rc = nsf_tsig_sign(&q, mac, &mac_len, &c->key,
 		    tsig_clock());
 	}
+	if (rc == 0 && q.len > 65535) {
+		rc = nsf_error_set(NSF_EINVAL, "the update would be %zu "
+		    "bytes, more than one DNS message holds (65535): split "
+		    "the change", q.len);
+	}
 	if (rc < 0) {
 		outcome_set(out, NSF_APPLY_REFUSED, 0, "%s", nsf_error_last());
 		goto out;
