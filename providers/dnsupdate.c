@@ -1308,6 +1308,57 @@ pause_ms(int64_t ms, int64_t until)
 	}
 }
 
+/* An address in the form ldns prints it, so that "FD00:0::31" and
+ * "fd00::31" compare equal; the text itself when it is not one. */
+static void
+canonical_addr(char *out, size_t n, const char *addr)
+{
+	unsigned char bin[16];
+	int af = is_ipv6(addr) ? AF_INET6 : AF_INET;
+
+	if (inet_pton(af, addr, bin) != 1 ||
+	    inet_ntop(af, bin, out, (socklen_t)n) == NULL) {
+		snprintf(out, n, "%s", addr);
+	}
+}
+
+/* Does the parent hold exactly the policy's addresses as glue for each
+ * added name inside the domain?  Names the glue is wrong for go into
+ * `wrong`. */
+static bool
+glue_as_asked(const struct nsf_delegation *d, const struct nsf_change *chg,
+    struct nsf_strv *wrong)
+{
+	size_t i, j, held;
+
+	for (i = 0; i < chg->nadd; i++) {
+		const struct nsf_nameserver *ns = chg->add[i];
+		size_t nlen = strlen(ns->name);
+		bool ok = true;
+
+		if (!nsf_name_in_zone(ns->name, chg->domain)) {
+			continue;
+		}
+		for (j = 0; ok && j < ns->naddrs; j++) {
+			char want[INET6_ADDRSTRLEN + 256], a[INET6_ADDRSTRLEN];
+
+			canonical_addr(a, sizeof(a), ns->addrs[j]);
+			snprintf(want, sizeof(want), "%s %s", ns->name, a);
+			ok = nsf_strv_contains(&d->glue, want);
+		}
+		for (j = 0, held = 0; j < d->glue.n; j++) {
+			if (strncmp(d->glue.v[j], ns->name, nlen) == 0 &&
+			    d->glue.v[j][nlen] == ' ') {
+				held++;
+			}
+		}
+		if (!ok || held != ns->naddrs) {
+			nsf_strv_push(wrong, ns->name);
+		}
+	}
+	return wrong->n == 0;
+}
+
 /*
  * Reads the set back: a server can answer NOERROR and keep the old data
  * (a broken update policy, a secondary that forwards nowhere).  One second
@@ -1319,14 +1370,18 @@ read_back(struct du_conn *c, const struct nsf_change *chg,
     int64_t until)
 {
 	struct nsf_delegation now;
+	struct nsf_strv bad_glue;
 	char *got;
 	int attempt, rc = 0;
 
+	nsf_strv_init(&bad_glue);
 	for (attempt = 0; attempt < 2; attempt++) {
 		nsf_delegation_init(&now);
+		nsf_strv_deinit(&bad_glue);
 		rc = read_delegation(c, chg->domain, &now, until);
 		if (rc == 0 && nsf_strv_same_set(&now.ns, expected) &&
-		    ds_as_asked(&now, chg)) {
+		    ds_as_asked(&now, chg) &&
+		    glue_as_asked(&now, chg, &bad_glue)) {
 			free(out->server_trid);
 			out->server_trid = zone_serial(c, until);
 			nsf_delegation_deinit(&now);
@@ -1342,8 +1397,7 @@ read_back(struct du_conn *c, const struct nsf_change *chg,
 		outcome_set(out, NSF_APPLY_UNKNOWN, out->code, "%s answered "
 		    "NOERROR, but reading the delegation back failed (%s); "
 		    "observe before any retry", c->server, nsf_error_last());
-		nsf_delegation_deinit(&now);
-		return;
+		goto out;
 	}
 	got = nsf_strv_join(&now.ns, ", ");
 	if (nsf_strv_same_set(&now.ns, chg->observed) &&
@@ -1351,10 +1405,18 @@ read_back(struct du_conn *c, const struct nsf_change *chg,
 		outcome_set(out, NSF_APPLY_FAILED, out->code, "%s answered "
 		    "NOERROR but still serves the old nameservers (%s): the "
 		    "update was not applied", c->server, got);
-	} else if (nsf_strv_same_set(&now.ns, expected)) {
+	} else if (nsf_strv_same_set(&now.ns, expected) &&
+	    !ds_as_asked(&now, chg)) {
 		outcome_set(out, NSF_APPLY_FAILED, out->code, "%s answered "
 		    "NOERROR and serves the new nameservers, but not the DS "
 		    "records asked for", c->server);
+	} else if (nsf_strv_same_set(&now.ns, expected)) {
+		char *names = nsf_strv_join(&bad_glue, ", ");
+
+		outcome_set(out, NSF_APPLY_FAILED, out->code, "%s answered "
+		    "NOERROR and serves the new nameservers, but not the glue "
+		    "addresses the policy gives for %s", c->server, names);
+		free(names);
 	} else {
 		outcome_set(out, NSF_APPLY_UNKNOWN, out->code, "%s answered "
 		    "NOERROR but now serves %s, neither the old set nor the "
@@ -1362,6 +1424,9 @@ read_back(struct du_conn *c, const struct nsf_change *chg,
 		    got[0] ? got : "no nameservers");
 	}
 	free(got);
+
+out:
+	nsf_strv_deinit(&bad_glue);
 	nsf_delegation_deinit(&now);
 }
 

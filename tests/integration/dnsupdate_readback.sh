@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # dnsupdate_readback: a primary that answers NOERROR but keeps the old data
-# is caught by reading the set back; an unsigned NOERROR is not trusted.
+# (the NS set, or only the glue) is caught by reading the delegation back;
+# an unsigned NOERROR is not trusted.
 source "$(dirname "$0")/../lib/common.sh"
 source "$NSF_ROOT/tests/lib/dns.sh"
 source "$NSF_ROOT/tests/lib/dnsupdate.sh"
@@ -24,6 +25,18 @@ check_grep "the message says the old set is still served" \
     "$T/ignored.json"
 check_eq "not reported as our configuration" false \
     "$(du_get ignored .config_problem)"
+
+# A primary that takes the NS records but drops the glue addresses.
+du_start_fake nsonly 127.0.30.9 "$SECRET" ||
+    { not_ok "fake primary starts"; exit 1; }
+du_cli noglue "127.0.30.9:$NSF_DNS_PORT" "$T/secrets.yaml" \
+    apply child.lab.test --rem ns1.provider-a.test \
+    --add ns1.child.lab.test=127.0.30.31
+check_eq "new NS set but no glue: failed" failed \
+    "$(du_get noglue .result)"
+check_grep "the message names the name whose glue is missing" \
+    "but not the glue addresses the policy gives for ns1.child.lab.test" \
+    "$T/noglue.json"
 
 du_cli unsigned "127.0.30.6:$NSF_DNS_PORT" "$T/secrets.yaml" \
     apply child.lab.test --rem ns1.provider-a.test \

@@ -8,6 +8,8 @@ delegation, CHILD with the NS names given, whatever happens:
             (a server that accepts and keeps the old data)
   unsigned  the same, but the NOERROR carries no TSIG
   noupdate  answers queries, but never answers an UPDATE
+  nsonly    applies the NS records of an UPDATE to CHILD, drops the rest
+            (glue included) and answers a signed NOERROR
   silent    answers nothing at all (UDP read and dropped, TCP held open)
 
 Hostile answers to the UPDATE (queries are answered as above):
@@ -77,6 +79,20 @@ class Fake:
             r.flags |= dns.flags.AA
         return r
 
+    def apply_ns(self, q):
+        """Adds and deletes CHILD's NS records as the update says."""
+        for rrset in q.update:
+            if rrset.name != self.child or rrset.rdtype != dns.rdatatype.NS:
+                continue
+            for rd in rrset:
+                target = rd.target.to_text(omit_final_dot=True)
+                # dnspython gives a deletion's class in `deleting`.
+                if rrset.deleting is None and target not in self.ns:
+                    self.ns.append(target)
+                elif rrset.deleting == dns.rdataclass.NONE and \
+                        target in self.ns:
+                    self.ns.remove(target)
+
     def hostile_update(self, q, r):
         """The UPDATE answer of the hostile modes, as wire."""
         if self.mode == "wrongid":
@@ -128,6 +144,8 @@ class Fake:
             if self.mode == "noupdate":
                 return None
             r = dns.message.make_response(q)
+            if self.mode == "nsonly":
+                self.apply_ns(q)
             if self.mode == "unsigned":
                 r.tsig = None
                 r.keyring = None
