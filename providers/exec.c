@@ -207,6 +207,9 @@ spawn_hook(struct ex_run *r, const struct ex_conn *c)
 	posix_spawn_file_actions_adddup2(&fa, fds[0][0], 0);
 	posix_spawn_file_actions_adddup2(&fa, fds[1][1], 1);
 	posix_spawn_file_actions_adddup2(&fa, fds[2][1], 2);
+	/* Nothing else of ours reaches the hook (a registry's TLS socket,
+	 * the repository, a file some library opened without O_CLOEXEC). */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
 	sigemptyset(&dfl);

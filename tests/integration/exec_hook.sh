@@ -41,6 +41,7 @@ tr "\0" " " </proc/$$/cmdline >"$0.cmdline"
 printf %s "$NSF_SECRET_PASSWORD" | sha256sum >"$0.pw"
 printf %s "$NSF_SECRET_API_TOKEN" | sha256sum >"$0.tok"
 env | grep -c "^NSF_SECRET_" >"$0.nvars"
+if [ -e /proc/$$/fd/7 ]; then echo open; else echo closed; fi >"$0.fd7"
 echo '{"result":"done","transaction_id":"SRV-1",'\
 '"nameservers":["NS1.B.test.","ns2.b.test"],"ds":["1 13 2 abcd"],'\
 '"statuses":["ok"],"ns_ttl":3600}'
@@ -55,12 +56,18 @@ check_eq "observe request" observe "$(jq -r .operation "$T/done.sh.stdin")"
 check_eq "request carries the domain and version" "x.test 1" \
     "$(jq -r '"\(.domain) \(.version)"' "$T/done.sh.stdin")"
 
+# An open descriptor of ours (fd 7 here, not close-on-exec) must not
+# reach the hook.
+exec 7>"$T/inherited"
 check "apply through the hook" run app apply x.test \
     --observed ns1.a.test,ns2.a.test --rem ns1.a.test --rem ns2.a.test \
     --add ns1.x.test=192.0.2.1,2001:db8::1 --add ns2.b.test \
     --ds-add "2 13 2 ef01" --target provider-b --trid CL-9 \
     -- "$T/done.sh" first "second arg"
+exec 7>&-
 check_eq "apply: done" done "$(get app .result)"
+check_eq "a descriptor we hold open does not reach the hook" closed \
+    "$(cat "$T/done.sh.fd7")"
 check_eq "server transaction id from the reply" SRV-1 \
     "$(get app .server_trid)"
 check_eq "client transaction id passed on" CL-9 \
