@@ -549,6 +549,7 @@ struct blobset {
 	struct nsf_policy_file *files;
 	struct nsf_strv names;
 	size_t n;
+	uint64_t total;         /* bytes of every blob so far */
 };
 
 static void
@@ -586,6 +587,13 @@ blobset_add(struct blobset *bs, git_repository *repo, const git_oid *id,
 		git_blob_free(b);
 		return nsf_error_set(NSF_EINVAL, "%s: larger than %u bytes",
 		    name, NSF_POLICY_MAX_FILE_BYTES);
+	}
+	bs->total += (uint64_t)git_blob_rawsize(b);
+	if (bs->total > NSF_POLICY_MAX_TOTAL_BYTES) {
+		git_blob_free(b);
+		return nsf_error_set(NSF_EINVAL, "%s: the policy's files hold "
+		    "more than %u bytes together; not read further", name,
+		    NSF_POLICY_MAX_TOTAL_BYTES);
 	}
 	bs->blobs = nsf_xrealloc(bs->blobs, (bs->n + 1) * sizeof(*bs->blobs));
 	bs->blobs[bs->n++] = b;

@@ -325,3 +325,23 @@ if [ "$have_loader" = 1 ]; then
 	check_eq "and the cached policy stays active" "$tip" \
 	    "$(field commit h1.out)"
 fi
+
+# --- a commit whose policy files are too large together -----------------
+# Five files of 15 MiB each pass the per-file limit (16 MiB) but not the
+# 64 MiB for the whole policy: the commit is rejected without the rest
+# being read, and the last good policy stays in force.
+git init -q big
+write_policy big
+commit_all big "a good policy" >/dev/null
+policy b1.out big cache-big
+bigtip=$(field commit b1.out)
+for i in 1 2 3 4 5; do
+	head -c $((15 * 1024 * 1024)) /dev/zero | tr '\0' '#' |
+	    fold -w 79 >"big/policy/zz-filler-$i.yaml"
+done
+commit_all big "five large files" >/dev/null
+policy b2.out big cache-big
+check_grep "files larger than 64 MiB together are refused" \
+    "more than 67108864 bytes together" b2.out
+check_eq "and the last good policy stays in force" "$bigtip" \
+    "$(field commit b2.out)"
