@@ -86,6 +86,18 @@ session_drop(struct epp_conn *c, const char *why)
 	c->ready = false;
 }
 
+/* Puts the registry and the step in front of the error just set, so the
+ * message a caller logs says where it happened. */
+static int
+error_in(const struct epp_conn *c, int rc, const char *step)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "%s", nsf_error_last());
+	return nsf_error_set(rc, "registry %s, %s: %s", reg_name(c), step,
+	    why);
+}
+
 /* Test tooling: keeps a copy of a sent frame (password already masked). */
 static void
 trace_frame(struct epp_conn *c, const char *what, const char *xml,
@@ -167,14 +179,14 @@ exchange(struct epp_conn *c, xmlDocPtr doc, xmlDocPtr shown,
 	rc = exchange_raw(c, doc, shown, what, &frame, &len, sent);
 	if (rc < 0) {
 		session_drop(c, nsf_error_last());
-		return rc;
+		return error_in(c, rc, what);
 	}
 
 	rc = nsf_epp_response_parse(r, frame, len, cl_trid);
 	free(frame);
 	if (rc < 0) {
 		session_drop(c, nsf_error_last());
-		return rc;
+		return error_in(c, rc, what);
 	}
 	if (r->code >= 2500 || r->code == 1500) {
 		session_drop(c, nsf_epp_code_text(r->code));
@@ -322,13 +334,13 @@ session_start(struct epp_conn *c)
 
 	rc = nsf_epp_tls_open(&c->tls, &c->tcfg, dl);
 	if (rc < 0) {
-		return rc;
+		return error_in(c, rc, "connecting");
 	}
 
 	rc = read_greeting(c, dl);
 	if (rc < 0) {
 		nsf_epp_tls_close(&c->tls);
-		return rc;
+		return error_in(c, rc, "greeting");
 	}
 
 	rc = login(c);
@@ -478,7 +490,46 @@ struct effective {
 	size_t nadd;
 	const char **rem;
 	size_t nrem;
+	struct nsf_ds *ds_add;  /* shallow copies: digests not owned */
+	size_t nds_add;
+	struct nsf_ds *ds_rem;
+	size_t nds_rem;
 };
+
+static bool
+ds_listed(const struct nsf_delegation *d, const struct nsf_ds *ds)
+{
+	size_t i;
+
+	for (i = 0; i < d->nds; i++) {
+		if (nsf_ds_equal(&d->ds[i], ds)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The same for DS: adding a listed record or removing an absent one. */
+static void
+effective_ds(struct effective *e, const struct nsf_change *chg,
+    const struct nsf_delegation *live)
+{
+	size_t i;
+
+	e->ds_add = nsf_xcalloc(chg->nds_add + 1, sizeof(*e->ds_add));
+	e->ds_rem = nsf_xcalloc(chg->nds_rem + 1, sizeof(*e->ds_rem));
+	e->nds_add = e->nds_rem = 0;
+	for (i = 0; chg->ds_change && i < chg->nds_add; i++) {
+		if (!ds_listed(live, &chg->ds_add[i])) {
+			e->ds_add[e->nds_add++] = chg->ds_add[i];
+		}
+	}
+	for (i = 0; chg->ds_change && i < chg->nds_rem; i++) {
+		if (ds_listed(live, &chg->ds_rem[i])) {
+			e->ds_rem[e->nds_rem++] = chg->ds_rem[i];
+		}
+	}
+}
 
 static void
 effective_compute(struct effective *e, const struct nsf_change *chg,
@@ -499,6 +550,7 @@ effective_compute(struct effective *e, const struct nsf_change *chg,
 			e->rem[e->nrem++] = chg->rem[i];
 		}
 	}
+	effective_ds(e, chg, live);
 }
 
 /* host:create for one name that does not exist yet.  Returns 0 when the
@@ -733,6 +785,11 @@ update_send(struct epp_conn *c, const struct nsf_change *chg,
 	eff.nadd = e->nadd;
 	eff.rem = (const char *const *)e->rem;
 	eff.nrem = e->nrem;
+	eff.ds_add = e->ds_add;
+	eff.nds_add = e->nds_add;
+	eff.ds_rem = e->ds_rem;
+	eff.nds_rem = e->nds_rem;
+	eff.ds_change = e->nds_add > 0 || e->nds_rem > 0;
 	nsf_epp_response_init(&r);
 	doc = nsf_epp_build_domain_update(&eff, !c->host_objects,
 	    o->client_trid);
@@ -781,6 +838,17 @@ apply_precheck(struct epp_conn *c, const struct nsf_change *chg,
 		    "nothing was sent", blocking, chg->domain));
 		return 1;
 	}
+	if (nsf_strv_contains(&di->deleg.statuses, "pendingUpdate")) {
+		/* An earlier update (ours after a 1001, or someone else's)
+		 * has not completed: sending another one would be refused
+		 * or queued behind it.  Wait for info or poll to show the
+		 * outcome, then plan again. */
+		outcome_set(o, NSF_APPLY_PENDING, 0, NULL, nsf_xasprintf(
+		    "an update of %s is already pending at registry %s "
+		    "(pendingUpdate); nothing was sent; domain:info or poll "
+		    "shows when it completes", chg->domain, reg_name(c)));
+		return 1;
+	}
 	if (chg->ds_change && !c->secdns) {
 		o->config_problem = true;
 		outcome_set(o, NSF_APPLY_REFUSED, 0, NULL, nsf_xasprintf(
@@ -802,10 +870,11 @@ apply_steps(struct epp_conn *c, const struct nsf_change *chg,
 		return false;
 	}
 	effective_compute(e, chg, &di->deleg);
-	if (e->nadd == 0 && e->nrem == 0 && !chg->ds_change) {
+	if (e->nadd == 0 && e->nrem == 0 && e->nds_add == 0 &&
+	    e->nds_rem == 0) {
 		outcome_set(o, NSF_APPLY_DONE, 0, NULL, nsf_xstrdup("the "
-		    "registry already holds the wanted nameservers; nothing "
-		    "was sent"));
+		    "registry already holds the wanted nameservers and DS "
+		    "records; nothing was sent"));
 		return false;
 	}
 	if (hosts_ensure(c, chg, e, o) != 0) {
@@ -830,12 +899,16 @@ epp_apply(struct nsf_registry_conn *base, const struct nsf_change *chg,
 	    trid);
 	nsf_epp_domain_info_init(&di);
 	if (!apply_steps(c, chg, &di, &e, o) &&
-	    (o->result == NSF_APPLY_REFUSED || o->result == NSF_APPLY_FAILED)) {
-		nsf_warn(NSF_SRC_REGISTRY, chg->domain, "change %s: %s",
-		    nsf_apply_result_name(o->result), o->message);
+	    o->result != NSF_APPLY_DONE) {
+		nsf_log(o->result == NSF_APPLY_PENDING ? NSF_LOG_NOTICE :
+		    NSF_LOG_WARNING, NSF_SRC_REGISTRY, chg->domain,
+		    "change %s: %s", nsf_apply_result_name(o->result),
+		    o->message);
 	}
 	free(e.add);
 	free(e.rem);
+	free(e.ds_add);
+	free(e.ds_rem);
 	nsf_epp_domain_info_deinit(&di);
 	return 0;
 }
@@ -945,6 +1018,7 @@ epp_keepalive(struct nsf_registry_conn *base)
 	free(frame);
 	if (rc < 0) {
 		session_drop(c, nsf_error_last());
+		rc = error_in(c, rc, "hello");
 	}
 	return rc;
 }

@@ -315,6 +315,24 @@ header_done(struct nsf_epp_tls *t)
 	return 0;
 }
 
+/* A read failed: when part of a frame had arrived, say so. */
+static int
+frame_cut(struct nsf_epp_tls *t, int rc)
+{
+	char why[256];
+
+	if (rc == NSF_EAGAIN || (t->in == NULL && t->hdr_got == 0)) {
+		return rc;
+	}
+	snprintf(why, sizeof(why), "%s", nsf_error_last());
+	if (t->in == NULL) {
+		return nsf_error_set(rc, "truncated frame: %s after %zu of "
+		    "the 4 header bytes", why, t->hdr_got);
+	}
+	return nsf_error_set(rc, "truncated frame: %s after %zu of the "
+	    "%zu bytes announced", why, t->in_got, t->in_len);
+}
+
 int
 nsf_epp_tls_read_step(struct nsf_epp_tls *t, char **out, size_t *out_len)
 {
@@ -323,7 +341,7 @@ nsf_epp_tls_read_step(struct nsf_epp_tls *t, char **out, size_t *out_len)
 	if (t->in == NULL) {
 		rc = read_some(t, t->hdr, 4, &t->hdr_got);
 		if (rc < 0) {
-			return rc;
+			return frame_cut(t, rc);
 		}
 
 		rc = header_done(t);
@@ -334,7 +352,7 @@ nsf_epp_tls_read_step(struct nsf_epp_tls *t, char **out, size_t *out_len)
 
 	rc = read_some(t, t->in, t->in_len, &t->in_got);
 	if (rc < 0) {
-		return rc;
+		return frame_cut(t, rc);
 	}
 	t->in[t->in_len] = '\0';
 	*out = t->in;

@@ -381,23 +381,50 @@ prop_of(xmlNodePtr n, const char *name)
 	return r;
 }
 
+/* Why libxml2 refused a frame: "line N: message", newline trimmed. */
+static void
+parse_error_text(char *buf, size_t len, xmlParserCtxtPtr ctxt)
+{
+	const xmlError *e = ctxt ? xmlCtxtGetLastError(ctxt) : NULL;
+	size_t n;
+
+	if (e == NULL || e->message == NULL) {
+		snprintf(buf, len, "no detail");
+		return;
+	}
+	snprintf(buf, len, "line %d: %s", e->line, e->message);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) {
+		buf[--n] = '\0';
+	}
+}
+
 /* Parses without network access, entity expansion or DTDs. */
 static int
 doc_parse(xmlDocPtr *out, xmlNodePtr *out_root, const char *xml,
     size_t len, const char *expect)
 {
+	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
 	xmlNodePtr root;
+	char why[160];
 
 	if (len > NSF_EPP_MAX_FRAME) {
 		return nsf_error_set(NSF_ERROR, "EPP frame too large");
 	}
-	doc = xmlReadMemory(xml, (int)len, "epp-frame.xml", NULL,
+	ctxt = xmlNewParserCtxt();
+	if (ctxt == NULL) {
+		return nsf_error_set(NSF_ERROR, "cannot create an XML parser");
+	}
+	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "epp-frame.xml", NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
+		parse_error_text(why, sizeof(why), ctxt);
+		xmlFreeParserCtxt(ctxt);
 		return nsf_error_set(NSF_ERROR, "the registry sent a frame "
-		    "that is not well-formed XML");
+		    "that is not well-formed XML (%s)", why);
 	}
+	xmlFreeParserCtxt(ctxt);
 	root = xmlDocGetRootElement(doc);
 	if (doc->intSubset != NULL || !is_elem(root, NSF_EPP_NS, "epp") ||
 	    !is_elem(xmlFirstElementChild(root), NSF_EPP_NS, expect)) {

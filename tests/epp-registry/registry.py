@@ -39,6 +39,9 @@ SEC = "urn:ietf:params:xml:ns:secDNS-1.1"
 MAX_FRAME = 1 << 20
 BLOCKING = ("clientUpdateProhibited", "serverUpdateProhibited",
             "pendingDelete", "pendingTransfer", "pendingUpdate")
+# Faults that make the answer itself hostile or broken (see hostile()).
+HOSTILE = ("garbage", "wrong-cltrid", "no-cltrid", "no-svtrid", "truncate",
+           "oversize")
 
 TEXT = {
     1000: "Command completed successfully",
@@ -290,6 +293,9 @@ class Session:
         self.objs = set()
         self.exts = set()
         self.id = server.next_session_id()
+        # What this session's greeting offers: (objURIs, extURIs).
+        self.offer = (server.offered_objs(),
+                      [SEC] if self.reg.secdns else [])
 
     # ---- framing
     def read_exact(self, n):
@@ -327,11 +333,12 @@ class Session:
         menu = etree.SubElement(g, q(EPP, "svcMenu"))
         etree.SubElement(menu, q(EPP, "version")).text = "1.0"
         etree.SubElement(menu, q(EPP, "lang")).text = "en"
-        for uri in self.srv.offered_objs():
+        for uri in self.offer[0]:
             etree.SubElement(menu, q(EPP, "objURI")).text = uri
-        if self.reg.secdns:
+        if self.offer[1]:
             ext = etree.SubElement(menu, q(EPP, "svcExtension"))
-            etree.SubElement(ext, q(EPP, "extURI")).text = SEC
+            for uri in self.offer[1]:
+                etree.SubElement(ext, q(EPP, "extURI")).text = uri
         dcp = etree.SubElement(g, q(EPP, "dcp"))
         acc = etree.SubElement(dcp, q(EPP, "access"))
         etree.SubElement(acc, q(EPP, "all"))
@@ -350,16 +357,25 @@ class Session:
         r = etree.SubElement(root, q(EPP, "response"))
         result = etree.SubElement(r, q(EPP, "result"), code=str(code))
         etree.SubElement(result, q(EPP, "msg")).text = TEXT.get(code, "")
-        if err is not None and err.value is not None:
-            ns, tag, text = err.value
-            v = etree.SubElement(result, q(EPP, "value"))
-            etree.SubElement(v, q(ns, tag), nsmap={
-                "domain" if ns == DOM else "host": ns}).text = text
-        if err is not None and err.reason and err.value is None:
-            ev = etree.SubElement(result, q(EPP, "extValue"))
-            v = etree.SubElement(ev, q(EPP, "value"))
-            etree.SubElement(v, q(EPP, "undef"))
-            etree.SubElement(ev, q(EPP, "reason")).text = err.reason
+        if err is not None and (err.value is not None or err.reason):
+            # <value> alone, or <extValue> with the value and a reason
+            parent = result
+            if err.reason:
+                parent = etree.SubElement(result, q(EPP, "extValue"))
+            v = etree.SubElement(parent, q(EPP, "value"))
+            if err.value is None:
+                etree.SubElement(v, q(EPP, "undef"))
+            else:
+                ns, tag, text = err.value[:3]
+                el = etree.SubElement(v, q(ns, tag), nsmap={
+                    "domain" if ns == DOM else "host": ns})
+                el.text = text
+                for k, val in (err.value[3] if len(err.value) > 3
+                               else {}).items():
+                    el.set(k, val)
+            if err.reason:
+                etree.SubElement(parent, q(EPP, "reason")).text = \
+                    err.reason
         if msgq is not None:
             mq = etree.SubElement(r, q(EPP, "msgQ"), count=str(msgq[0]),
                                   id=msgq[1])
@@ -379,8 +395,19 @@ class Session:
     # ---- main loop
     def run(self):
         self.conn.settimeout(self.reg.idle_timeout)
-        self.send(self.greeting())
+        fault = self.srv.faults.take("greeting", None)
+        if fault:
+            self.srv.log.write("session=%d greeting fault=%s" %
+                               (self.id, json.dumps(fault)))
+            self.offer = (fault.get("objs", self.offer[0]),
+                          fault.get("exts", self.offer[1]))
         try:
+            greeting = self.greeting()
+            if fault and fault.get("action") in HOSTILE:
+                if not self.hostile(greeting, None, fault["action"]):
+                    return
+            else:
+                self.send(greeting)
             while self.serve_one():
                 pass
         except socket.timeout:
@@ -408,16 +435,19 @@ class Session:
                                           .last_error))
         cmd, cl_trid, domain = self.describe(doc)
         fault = self.srv.faults.take(cmd, domain)
+        kind = fault.get("action") if fault else None
         keep_open = True
-        if fault and fault.get("action") == "oversize":
-            self.srv.log.write("session=%d command=%s result=oversize "
-                               "fault" % (self.id, cmd))
-            self.conn.sendall(struct.pack(">I", 64 << 20) + b"<epp")
-            return False
+        if fault and fault.get("status") and domain in self.reg.domains:
+            # someone sets a status just before this command arrives
+            with self.reg.lock:
+                self.reg.domains[domain]["statuses"].append(fault["status"])
         try:
             if fault and fault.get("delay"):
                 time.sleep(float(fault["delay"]))
-            answer, keep_open = self.dispatch(doc, cmd, cl_trid, fault)
+            if kind in HOSTILE and not fault.get("apply"):
+                answer = self.response(1000, cl_trid)   # nothing done
+            else:
+                answer, keep_open = self.dispatch(doc, cmd, cl_trid, fault)
         except EppError as e:
             answer = self.response(e.code, cl_trid, err=e)
             keep_open = e.code < 2500
@@ -433,8 +463,37 @@ class Session:
                                if fault else ""), masked(doc))
         if answer is None:
             return False
+        if kind in HOSTILE:
+            return self.hostile(answer, cl_trid, kind) and keep_open
         self.send(answer)
         return keep_open
+
+    def hostile(self, doc, cl_trid, kind):
+        """Sends `doc` broken the way the fault says, as a hostile or
+        faulty server would; returns whether the session goes on."""
+        trid = doc.find(".//" + q(EPP, "trID"))
+        if trid is not None and kind in ("wrong-cltrid", "no-cltrid"):
+            cl = trid.find(q(EPP, "clTRID"))
+            if cl is None:
+                cl = etree.Element(q(EPP, "clTRID"))
+                trid.insert(0, cl)
+            cl.text = "OTHER-%s" % (cl_trid or "NONE")
+            if kind == "no-cltrid":
+                trid.remove(cl)
+        if trid is not None and kind == "no-svtrid":
+            trid.remove(trid.find(q(EPP, "svTRID")))
+        data = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+        if kind == "garbage":       # well framed, not well-formed
+            data = data[:len(data) // 2] + b"<&>"
+        if kind == "oversize":      # a header announcing 64 MiB
+            self.conn.sendall(struct.pack(">I", 64 << 20) + data[:16])
+            return False
+        if kind == "truncate":      # half the announced bytes, then EOF
+            self.conn.sendall(struct.pack(">I", len(data) + 4) +
+                              data[:len(data) // 2])
+            return False
+        self.conn.sendall(struct.pack(">I", len(data) + 4) + data)
+        return True
 
     def invalid(self, data, why):
         self.srv.log.write("session=%d client=%s command=invalid result="
@@ -514,12 +573,12 @@ class Session:
             raise EppError(2102, "only lang en is offered")
         objs = {e.text for e in login.iter(q(EPP, "objURI"))}
         exts = {e.text for e in login.iter(q(EPP, "extURI"))}
-        if not objs <= set(self.srv.offered_objs()):
+        if not objs <= set(self.offer[0]):
             raise EppError(2307, "objURI not offered: %s" %
-                           ", ".join(sorted(objs - set(
-                               self.srv.offered_objs()))))
-        if not exts <= ({SEC} if self.reg.secdns else set()):
-            raise EppError(2103, "extURI not offered")
+                           ", ".join(sorted(objs - set(self.offer[0]))))
+        if not exts <= set(self.offer[1]):
+            raise EppError(2103, "extURI not offered: %s" %
+                           ", ".join(sorted(exts - set(self.offer[1]))))
         with self.reg.lock:
             if fault and fault.get("action") == "code":
                 return self.response(int(fault["code"]), cl_trid), \
@@ -632,7 +691,8 @@ class Session:
         d = reg.domain_for(name, self.clid, write=True)
         for s in d["statuses"]:
             if s in BLOCKING:
-                raise EppError(2304)
+                raise EppError(2304, "domain %s has status %s" % (name, s),
+                               (DOM, "status", None, {"s": s}))
         add, glue = self.ns_part(upd.find(q(DOM, "add")), name, True)
         rem, _ = self.ns_part(upd.find(q(DOM, "rem")), name, False)
         for h in add:

@@ -39,6 +39,7 @@ cat >"$T/registry.json" <<JSON
     $(dom pend.test nsfo-test), $(dom fail.test nsfo-test),
     $(dom drop.test nsfo-test), $(dom limit.test nsfo-test),
     $(dom counts.test nsfo-test), $(dom refuse.test nsfo-test),
+    $(dom race.test nsfo-test),
     $(dom provider-a.test other-reg), $(dom provider-b.test other-reg)
   },
   "hosts": {
@@ -178,11 +179,13 @@ epp_run pend-obs observe pend.test
 check_eq "1001: domain shows pendingUpdate and the old set" \
     "pendingUpdate|ns1.provider-a.test ns2.provider-a.test" \
     "$(jget "$T/pend-obs.json" '" ".join(d["statuses"]) + "|" + " ".join(d["ns"])')"
-epp_run pend-again apply pend.test --add ns3.provider-b.test
-check_eq "2304 while pending: refused" "refused 2304" \
+epp_run pend-again apply pend.test --add ns1.provider-b.test \
+    --add ns2.provider-b.test --rem ns1.provider-a.test --rem ns2.provider-a.test
+check_eq "a retry while pendingUpdate shows: pending, nothing sent" \
+    "pending 0" \
     "$(jget "$T/pend-again.json" 'd["result"] + " " + str(d["code"])')"
-check_grep "2304: the prohibiting status is named (read from domain:info)" \
-    'status pendingUpdate prohibits' "$T/pend-again.json"
+check_grep "and the message says why" 'already pending.*pendingUpdate' \
+    "$T/pend-again.json"
 polled() { epp_run poll poll && grep -q '"pend.test"' "$T/poll.json"; }
 check "poll: panData reports the pending change completed" wait_for 15 polled
 check_grep "poll: the message was acknowledged" 'command=poll .*result=1000' "$T/reg.frames"
@@ -191,8 +194,28 @@ check_eq "1001: domain:info confirms the new set" \
     "ns1.provider-b.test ns2.provider-b.test" "$(jget "$T/pend-done.json" 'd["ns"]')"
 check_eq "1001: the parent zone follows" \
     "ns1.provider-b.test. ns2.provider-b.test." "$(ns_at_parent pend.test)"
-check_eq "1001: the change was sent once (plus the refused retry)" 2 \
+check_eq "1001: the change was sent once, never re-sent" 1 \
     "$(updates_for pend.test)"
+epp_run pend-redo apply pend.test --add ns1.provider-b.test \
+    --add ns2.provider-b.test --rem ns1.provider-a.test --rem ns2.provider-a.test
+check_eq "once completed, the same change is seen as done without sending" \
+    "done 0 1" "$(jget "$T/pend-redo.json" 'd["result"] + " " + str(d["code"])') $(updates_for pend.test)"
+
+# --- 2304 from the registry itself: the domain is locked between our
+# domain:info and the update (a registrant's lock racing the failover)
+epp_fault reg '[{"command": "domain:update", "status": "serverUpdateProhibited"}]'
+epp_run race apply refuse.test --add ns1.provider-b.test --rem ns1.provider-a.test
+check_eq "2304 after a race: refused" "refused 2304" \
+    "$(jget "$T/race.json" 'd["result"] + " " + str(d["code"])')"
+check_grep "2304: the status the registry named is in the message" \
+    'status serverUpdateProhibited prohibits updating refuse.test \(2304\)' \
+    "$T/race.json"
+epp_fault reg '[{"command": "domain:update", "status": "clientUpdateProhibited",
+    "action": "code", "code": 2304}]'
+epp_run race2 apply race.test --add ns1.provider-b.test --rem ns1.provider-a.test
+check_grep "a bare 2304: the status is read back with domain:info" \
+    '"result":"refused","code":2304.*status clientUpdateProhibited prohibits' \
+    "$T/race2.json"
 
 # --- 2400 after applying: unknown, re-read shows it happened
 epp_fault reg '[{"command": "domain:update", "action": "code", "code": 2400, "apply": true}]'
