@@ -326,11 +326,11 @@ frame_cut(struct nsf_epp_tls *t, int rc)
 	}
 	snprintf(why, sizeof(why), "%s", nsf_error_last());
 	if (t->in == NULL) {
-		return nsf_error_set(rc, "truncated frame: %s after %zu of "
-		    "the 4 header bytes", why, t->hdr_got);
+		return nsf_error_set(rc, "truncated frame (%zu of the 4 "
+		    "header bytes): %s", t->hdr_got, why);
 	}
-	return nsf_error_set(rc, "truncated frame: %s after %zu of the "
-	    "%zu bytes announced", why, t->in_got, t->in_len);
+	return nsf_error_set(rc, "truncated frame (%zu of the %zu bytes "
+	    "announced): %s", t->in_got, t->in_len, why);
 }
 
 int
