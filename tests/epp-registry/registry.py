@@ -778,7 +778,8 @@ class Session:
         elif addrs:
             raise EppError(2004, "external host %s takes no addresses" %
                            host)
-        reg.hosts[host] = {"sponsor": self.clid, "addrs": addrs}
+        reg.hosts[host] = {"sponsor": self.clid, "addrs": addrs,
+                           "created": now_text()}
         cre_el = etree.Element(q(HOST, "creData"), nsmap={"host": HOST})
         etree.SubElement(cre_el, q(HOST, "name")).text = host
         etree.SubElement(cre_el, q(HOST, "crDate")).text = now_text()
@@ -805,13 +806,17 @@ class Session:
             raise EppError(2303, None, (HOST, "name", host))
         inf = etree.Element(q(HOST, "infData"), nsmap={"host": HOST})
         etree.SubElement(inf, q(HOST, "name")).text = host
-        etree.SubElement(inf, q(HOST, "roid")).text = "H-%s" % host
+        etree.SubElement(inf, q(HOST, "roid")).text = "H%d-TEST" % (
+            list(reg.hosts).index(host) + 1)
         etree.SubElement(inf, q(HOST, "status"),
                          s="linked" if reg.linked(host) else "ok")
         for a in h["addrs"]:
             etree.SubElement(inf, q(HOST, "addr"),
                              ip="v6" if ":" in a else "v4").text = a
         etree.SubElement(inf, q(HOST, "clID")).text = h["sponsor"]
+        etree.SubElement(inf, q(HOST, "crID")).text = h["sponsor"]
+        etree.SubElement(inf, q(HOST, "crDate")).text = h.get(
+            "created", "2026-01-01T00:00:00.0Z")
         return self.response(1000, cl_trid, res=inf)
 
     # ---- poll

@@ -313,6 +313,27 @@ XML
 epp_run invalid raw "$T/invalid.xml"
 check_eq "registry: an invalid frame is answered 2001" 2001 \
     "$(jget "$T/invalid.json" 'd["code"]')"
+# The shared example frames: each invalid one is refused with 2001, each
+# valid command passes validation (whatever the registry then decides).
+n=0 wrong=""
+for f in "$NSF_SHARED"/epp/examples/invalid/c-*.xml; do
+	epp_run ex-inv raw "$f"
+	n=$((n + 1))
+	[ "$(jget "$T/ex-inv.json" 'd.get("code")')" = 2001 ] ||
+	    wrong+=" ${f##*/}"
+done
+check_eq "registry: all $n invalid example commands answered 2001" "" "$wrong"
+n=0 wrong=""
+for f in "$NSF_SHARED"/epp/examples/c-*.xml; do
+	case ${f##*/} in c-hello.xml|c-login.xml|c-logout.xml) continue ;; esac
+	epp_run ex-ok raw "$f"
+	n=$((n + 1))
+	code=$(jget "$T/ex-ok.json" 'd.get("code")')
+	case $code in 2001|None|"") wrong+=" ${f##*/}($code)" ;; esac
+done
+check_eq "registry: all $n valid example commands pass its validation" "" \
+    "$wrong"
+
 /usr/bin/python3 "$EPP_REGISTRY" --config "$T/registry.json" \
     --listen 127.0.20.11:7700 --cert x --key x --ca x \
     --schemas "$T/nowhere/epp-all.xsd" --frame-log "$T/x.frames" \
