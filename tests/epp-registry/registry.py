@@ -92,6 +92,32 @@ def in_zone(name, zone):
     return name == zone or name.endswith("." + zone)
 
 
+def check_addr(host, addr, family):
+    """2005 unless addr is an IP address of the family ip= names."""
+    try:
+        ok = socket.inet_pton(socket.AF_INET6 if family == "v6" else
+                              socket.AF_INET, addr) is not None
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        raise EppError(2005, "%s: %s is not an IP%s address" %
+                       (host, addr, family), (HOST, "addr", addr,
+                                              {"ip": family}))
+
+
+def check_hostname(name):
+    """2005 unless name is a host name: letters, digits, hyphens, at
+    least two labels of 1 to 63 characters."""
+    labels = name.rstrip(".").split(".")
+    ok = len(labels) >= 2 and len(name) <= 253 and all(
+        0 < len(lb) <= 63 and lb[0] != "-" and lb[-1] != "-" and
+        all(c.isascii() and (c.isalnum() or c == "-") for c in lb)
+        for lb in labels)
+    if not ok:
+        raise EppError(2005, "%s is not a host name" % name,
+                       (HOST, "name", name))
+
+
 def now_text():
     return datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%S.0Z")
@@ -648,7 +674,11 @@ class Session:
                 names.append(host)
                 continue
             host = el.findtext(q(DOM, "hostName")).lower()
-            addrs = [a.text for a in el.findall(q(DOM, "hostAddr"))]
+            check_hostname(host)
+            addrs = []
+            for a in el.findall(q(DOM, "hostAddr")):
+                check_addr(host, a.text, a.get("ip", "v4"))
+                addrs.append(a.text)
             if adding and in_zone(host, name) and not addrs:
                 raise EppError(2003, "%s is inside %s and needs glue" %
                                (host, name))
@@ -761,7 +791,11 @@ class Session:
         reg = self.reg
         cre = cmd.find(".//" + q(HOST, "create"))
         host = cre.findtext(q(HOST, "name")).lower()
-        addrs = [a.text for a in cre.findall(q(HOST, "addr"))]
+        check_hostname(host)
+        addrs = []
+        for a in cre.findall(q(HOST, "addr")):
+            check_addr(host, a.text, a.get("ip", "v4"))
+            addrs.append(a.text)
         if host in reg.hosts:
             raise EppError(2302, None, (HOST, "name", host))
         if reg.internal(host):

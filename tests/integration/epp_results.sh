@@ -169,6 +169,25 @@ epp_run hostdel raw "$T/hostdel.xml"
 check_eq "registry: deleting a linked host gives 2305" 2305 \
     "$(jget "$T/hostdel.json" 'd["code"]')"
 
+hostcreate() { # NAME ADDR FAMILY: a raw host:create frame
+	cat <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><create>
+<host:create xmlns:host="urn:ietf:params:xml:ns:host-1.0">
+<host:name>$1</host:name><host:addr ip="$3">$2</host:addr></host:create>
+</create><clTRID>TEST-HOSTCRE-1</clTRID></command></epp>
+XML
+}
+hostcreate ns5.example.test 192.0.2.300 v4 >"$T/badip.xml"
+epp_run badip raw "$T/badip.xml"
+hostcreate ns5.example.test 192.0.2.5 v6 >"$T/badfam.xml"
+epp_run badfam raw "$T/badfam.xml"
+hostcreate ns5..example.test 192.0.2.5 v4 >"$T/badname.xml"
+epp_run badname raw "$T/badname.xml"
+check_eq "registry: a bad address, a v4 address marked v6, a bad host name: 2005" \
+    "2005 2005 2005" "$(jget "$T/badip.json" 'd["code"]') $(jget \
+    "$T/badfam.json" 'd["code"]') $(jget "$T/badname.json" 'd["code"]')"
+
 # --- 1001: pending, never re-sent, completed through poll
 epp_fault reg '[{"command": "domain:update", "action": "pending", "seconds": 2}]'
 epp_run pend apply pend.test --add ns1.provider-b.test --add ns2.provider-b.test \
