@@ -898,7 +898,15 @@ epp_apply(struct nsf_registry_conn *base, const struct nsf_change *chg,
 	o->client_trid = nsf_xstrdup(chg->client_trid ? chg->client_trid :
 	    trid);
 	nsf_epp_domain_info_init(&di);
-	if (!apply_steps(c, chg, &di, &e, o) &&
+	if (strlen(o->client_trid) < 3 || strlen(o->client_trid) > 64) {
+		/* the schema would make the registry answer 2001 */
+		o->config_problem = true;
+		outcome_set(o, NSF_APPLY_REFUSED, 0, NULL, nsf_xasprintf(
+		    "client transaction id '%s' has %zu characters; EPP "
+		    "allows 3 to 64 (RFC 5730); nothing was sent",
+		    o->client_trid, strlen(o->client_trid)));
+		nsf_warn(NSF_SRC_REGISTRY, chg->domain, "%s", o->message);
+	} else if (!apply_steps(c, chg, &di, &e, o) &&
 	    o->result != NSF_APPLY_DONE) {
 		nsf_log(o->result == NSF_APPLY_PENDING ? NSF_LOG_NOTICE :
 		    NSF_LOG_WARNING, NSF_SRC_REGISTRY, chg->domain,
@@ -1005,6 +1013,11 @@ epp_keepalive(struct nsf_registry_conn *base)
 
 	if (!c->ready ||
 	    nsf_mono_ms() - c->last_io_ms < (int64_t)c->keepalive_ms) {
+		return 0;
+	}
+	if (nsf_epp_tls_peer_gone(&c->tls)) {
+		/* nothing to keep: the next command opens a new session */
+		session_drop(c, "the registry closed the idle session");
 		return 0;
 	}
 	doc = nsf_epp_build_hello();

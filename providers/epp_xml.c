@@ -784,6 +784,25 @@ lower_name(char *s)
 	return s;
 }
 
+/* hostAttr carries its glue: "name address" lines, as registry.h has
+ * them. */
+static void
+attr_glue(struct nsf_epp_domain_info *di, xmlNodePtr attr, const char *name)
+{
+	xmlNodePtr a;
+	char *addr;
+
+	for (a = attr->children; a != NULL; a = a->next) {
+		if (!is_elem(a, NSF_EPP_NS_DOMAIN, "hostAddr")) {
+			continue;
+		}
+		addr = text_of(a);
+		nsf_strv_push_owned(&di->deleg.glue, nsf_xasprintf("%s %s",
+		    name, addr));
+		free(addr);
+	}
+}
+
 static int
 parse_ns(struct nsf_epp_domain_info *di, xmlNodePtr nsel)
 {
@@ -802,9 +821,11 @@ parse_ns(struct nsf_epp_domain_info *di, xmlNodePtr nsel)
 			di->host_attr = true;
 			nsf_strv_push_owned(&di->deleg.ns,
 			    lower_name(text_of(hn)));
+			attr_glue(di, c, di->deleg.ns.v[di->deleg.ns.n - 1]);
 		}
 	}
 	nsf_strv_sort_unique(&di->deleg.ns);
+	nsf_strv_sort_unique(&di->deleg.glue);
 	return 0;
 }
 

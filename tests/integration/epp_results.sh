@@ -188,6 +188,12 @@ check_eq "registry: a bad address, a v4 address marked v6, a bad host name: 2005
     "2005 2005 2005" "$(jget "$T/badip.json" 'd["code"]') $(jget \
     "$T/badfam.json" 'd["code"]') $(jget "$T/badname.json" 'd["code"]')"
 
+epp_run longtrid apply refuse.test --add ns1.provider-b.test \
+    --cltrid "$(printf 'T%.0s' $(seq 65))"
+check_grep "a client transaction id over 64 characters: refused, not sent" \
+    '"result":"refused".*"config_problem":true.*has 65 characters; EPP allows 3 to 64' \
+    "$T/longtrid.json"
+
 # --- 1001: pending, never re-sent, completed through poll
 epp_fault reg '[{"command": "domain:update", "action": "pending", "seconds": 2}]'
 epp_run pend apply pend.test --add ns1.provider-b.test --add ns2.provider-b.test \

@@ -8,6 +8,7 @@
  *     observe DOMAIN
  *     apply DOMAIN [--add NAME[=ADDR,ADDR]]... [--rem NAME]...
  *           [--ds-add "TAG ALG TYPE HEX"]... [--ds-rem "..."]...
+ *           [--cltrid ID]
  *     poll
  *     hold DOMAIN SECONDS  observe, stay logged in for SECONDS calling
  *                          keepalive every 100 ms, then observe again
@@ -55,6 +56,8 @@ put_deleg(struct nsf_buf *b, const struct nsf_delegation *d)
 	put_strv(b, "ns", &d->ns);
 	nsf_buf_puts(b, ",");
 	put_strv(b, "statuses", &d->statuses);
+	nsf_buf_puts(b, ",");
+	put_strv(b, "glue", &d->glue);
 	nsf_buf_puts(b, ",\"ds\":[");
 	for (i = 0; i < d->nds; i++) {
 		nsf_buf_printf(b, "%s\"%u %u %u %s\"", i ? "," : "",
@@ -113,6 +116,7 @@ struct change_args {
 	const char *rem[32];
 	struct nsf_ds ds_add[8], ds_rem[8];
 	size_t nadd, nrem, nds_add, nds_rem;
+	const char *cltrid;     /* --cltrid, or NULL: the driver makes one */
 };
 
 static int
@@ -123,6 +127,8 @@ change_args_parse(struct change_args *a, int argc, char **argv)
 	for (i = 0; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--add") == 0 && a->nadd < 32) {
 			a->add[a->nadd++] = ns_parse(argv[i + 1]);
+		} else if (strcmp(argv[i], "--cltrid") == 0) {
+			a->cltrid = argv[i + 1];
 		} else if (strcmp(argv[i], "--rem") == 0 && a->nrem < 32) {
 			a->rem[a->nrem++] = argv[i + 1];
 		} else if (strcmp(argv[i], "--ds-add") == 0 &&
@@ -192,6 +198,7 @@ do_apply(struct nsf_registry_conn *c, const char *domain, int argc,
 	chg.nds_add = a.nds_add;
 	chg.ds_rem = a.ds_rem;
 	chg.nds_rem = a.nds_rem;
+	chg.client_trid = a.cltrid;
 	nsf_outcome_init(&o);
 	rc = nsf_registry_apply(c, &chg, &o);
 	nsf_buf_printf(b, "{\"result\":\"%s\",\"code\":%d,\"config_problem\""

@@ -166,6 +166,12 @@ test_epp_domain_info_host_attributes(void **state)
 	assert_int_equal(di.deleg.ns.n, 2);
 	assert_string_equal(di.deleg.ns.v[0], "ns1.example.test");
 	assert_string_equal(di.deleg.ns.v[1], "ns1.provider-a.test");
+	/* glue of the in-domain name, as "name address" lines */
+	assert_int_equal(di.deleg.glue.n, 2);
+	assert_string_equal(di.deleg.glue.v[0], "ns1.example.test "
+	    "192.0.2.53");
+	assert_string_equal(di.deleg.glue.v[1], "ns1.example.test "
+	    "2001:db8::53");
 	nsf_epp_domain_info_deinit(&di);
 }
 
