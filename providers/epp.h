@@ -68,8 +68,10 @@ int nsf_epp_tls_read_step(struct nsf_epp_tls *t, char **out,
 /* Waits until the direction the last step wants is ready or the deadline
  * (monotonic ms) passes: 0, NSF_ETIMEOUT, or an error. */
 int nsf_epp_tls_wait(struct nsf_epp_tls *t, int64_t deadline_ms);
-/* True when the peer has closed (or sent anything) while we sent no
- * command: an idle EPP session never receives unsolicited data. */
+/* True when the peer has closed (or sent any EPP data) while we sent no
+ * command: an idle EPP session never receives unsolicited frames.  TLS
+ * records that carry no data (TLS 1.3 session tickets, key updates) are
+ * consumed and leave the session usable. */
 bool nsf_epp_tls_peer_gone(struct nsf_epp_tls *t);
 void nsf_epp_tls_close(struct nsf_epp_tls *t);
 

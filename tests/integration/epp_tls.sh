@@ -81,6 +81,27 @@ check_grep "nobody listening: a clear error, next attempt backed off" \
     "cannot open a session with registry test-registry.*next attempt in 1000 ms" \
     "$T/down.clientlog"
 
+EPP_ADDR=127.0.20.32:7700 epp_run down2 retry example.test 2 200ms
+check_grep "within the backoff no new attempt is made; the wait is named" \
+    'waiting [0-9]+ ms before the next connection attempt' "$T/down2.json"
+
+# Two sessions fail (garbage greetings), the wait doubles, the third
+# attempt works and logs in once.
+epp_fault reg '[{"command": "greeting", "action": "garbage"},
+    {"command": "greeting", "action": "garbage"}]'
+epp_run backoff retry example.test 4 1200ms
+check_eq "backoff: fail, fail, wait, then a session" "error error error ok" \
+    "$(jget "$T/backoff.json" '" ".join("error" if "error" in t else "ok"
+	for t in d["tries"])')"
+check "backoff: the wait doubled (1000 ms, then 2000 ms)" sh -c \
+    "grep -q 'next attempt in 1000 ms' '$T/backoff.clientlog' &&
+    grep -q 'next attempt in 2000 ms' '$T/backoff.clientlog'"
+check_grep "backoff: the third try waited instead of connecting" \
+    'waiting [0-9]+ ms' "$T/backoff.json"
+check_eq "backoff: the registry saw two failed sessions and one login" "2 1" \
+    "$(grep -c 'greeting fault=' "$T/reg.frames") $(jget "$T/backoff.json" \
+    'd["logins"]')"
+
 leak=0
 for f in "$T"/*.log "$T"/*.clientlog "$T"/*.frames "$T"/[!r]*.json; do
 	grep -qF -- "$EPP_PW" "$f" && { echo "# password in $f"; leak=1; }

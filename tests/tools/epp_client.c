@@ -13,6 +13,8 @@
  *     hold DOMAIN SECONDS  observe, stay logged in for SECONDS calling
  *                          keepalive every 100 ms, then observe again
  *     raw FILE             send a frame as it is; print the result code
+ *     retry DOMAIN COUNT PAUSE
+ *                          observe COUNT times, PAUSE (e.g. 1100ms) apart
  *
  * apply prints the outcome; when it is "unknown" it re-reads the domain
  * in the same process, as the caller must, and prints that too.
@@ -261,6 +263,29 @@ do_hold(struct nsf_registry_conn *c, const char *domain, const char *secs,
 	return rc;
 }
 
+/* COUNT observes, PAUSE apart: shows the reconnection backoff. */
+static int
+do_retry(struct nsf_registry_conn *c, const char *domain, const char *count,
+    const char *pause, struct nsf_buf *b)
+{
+	uint64_t pause_ms;
+	int i, n = atoi(count), rc = 0;
+
+	if (nsf_duration_parse(&pause_ms, pause) < 0) {
+		return nsf_error_set(NSF_EINVAL, "retry: bad pause %s", pause);
+	}
+	nsf_buf_puts(b, "{\"tries\":[");
+	for (i = 0; i < n; i++) {
+		if (i > 0) {
+			usleep((useconds_t)(pause_ms * 1000));
+			nsf_buf_puts(b, ",");
+		}
+		rc = do_observe(c, domain, b);
+	}
+	nsf_buf_puts(b, "]}");
+	return rc;
+}
+
 static int
 do_raw(struct nsf_registry_conn *c, const char *file, struct nsf_buf *b)
 {
@@ -299,6 +324,9 @@ run(struct nsf_registry_conn *c, int argc, char **argv, struct nsf_buf *b)
 	}
 	if (strcmp(cmd, "hold") == 0 && argc == 3) {
 		return do_hold(c, argv[1], argv[2], b);
+	}
+	if (strcmp(cmd, "retry") == 0 && argc == 4) {
+		return do_retry(c, argv[1], argv[2], argv[3], b);
 	}
 	if (strcmp(cmd, "raw") == 0 && argc == 2) {
 		return do_raw(c, argv[1], b);
