@@ -40,6 +40,9 @@ cat >"$T/registry.json" <<JSON
     $(dom drop.test nsfo-test), $(dom limit.test nsfo-test),
     $(dom counts.test nsfo-test), $(dom refuse.test nsfo-test),
     $(dom race.test nsfo-test),
+    $(dom srvlock.test nsfo-test '"serverUpdateProhibited"'),
+    $(dom deleting.test nsfo-test '"pendingDelete"'),
+    $(dom moving.test nsfo-test '"pendingTransfer"'),
     $(dom provider-a.test other-reg), $(dom provider-b.test other-reg)
   },
   "hosts": {
@@ -137,6 +140,16 @@ check_eq "clientUpdateProhibited: refused before sending" "refused" \
 check_grep "clientUpdateProhibited: the status is named" \
     'status clientUpdateProhibited prohibits' "$T/locked.json"
 check_eq "clientUpdateProhibited: no domain:update sent" 0 "$(updates_for locked.test)"
+
+for d in srvlock.test:serverUpdateProhibited deleting.test:pendingDelete \
+    moving.test:pendingTransfer; do
+	epp_run "st-${d%%.*}" apply "${d%%:*}" --add ns1.provider-b.test \
+	    --rem ns1.provider-a.test
+	check_grep "${d#*:}: refused before sending, status named" \
+	    "\"result\":\"refused\".*status ${d#*:} prohibits" \
+	    "$T/st-${d%%.*}.json"
+	check_eq "${d#*:}: no domain:update sent" 0 "$(updates_for "${d%%:*}")"
+done
 
 # --- 2201: another registrar's domain
 epp_run theirs apply theirs.test --add ns1.provider-b.test --rem ns1.provider-a.test
@@ -269,6 +282,14 @@ check_eq "2502: outcome unknown" "unknown 2502" \
 check_eq "2502: re-read shows the old set" \
     "ns1.provider-a.test ns2.provider-a.test" "$(jget "$T/limit.json" 'd["reread"]["ns"]')"
 
+# --- 2500 answered to the update: unknown, and the registry closed the
+# session, so the re-read needs a new one
+epp_fault reg '[{"command": "domain:update", "action": "code", "code": 2500}]'
+epp_run c2500 apply limit.test --add ns1.provider-b.test --rem ns1.provider-a.test
+check_eq "2500: outcome unknown, re-read on a new session" "unknown 2500 2" \
+    "$(jget "$T/c2500.json" '" ".join([d["result"], str(d["code"]),
+    str(d["logins"])])')"
+
 # --- 2502 session limit at login; keepalive keeps sessions alive past the
 # registry's 3 s idle timeout
 logins() { grep -c 'command=login.*result=1000' "$T/reg.frames"; }
@@ -314,6 +335,9 @@ s.sendall(struct.pack(">I", len(x) + 4) + x)
 print(rd().decode())
 PY
 check_grep "2002: commands before login are refused" 'code="2002"' "$T/nologin.out"
+
+check_grep "sessions end with logout, answered 1500" \
+    'command=logout cltrid=NSFO-.* result=1500' "$T/reg.frames"
 
 # --- every frame our client sent is valid
 check_no_grep "the registry never answered 2001 to our client" \

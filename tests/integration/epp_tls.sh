@@ -3,7 +3,7 @@
 # against the configured CA and the server address, and the registry
 # requires our client certificate.  Addresses: 127.0.20.30 (registry with a
 # good certificate), 127.0.20.31 (registry whose certificate names another
-# address), 127.0.20.32 (nobody listens).
+# address), 127.0.20.32 (nobody listens), 127.0.20.33 (a TLS 1.1 server).
 . "$(dirname "$0")/../lib/common.sh"
 . "$NSF_ROOT/tests/lib/epp.sh"
 need_shared
@@ -75,6 +75,17 @@ check_grep "client certificate from another CA: the session fails" \
     '"error":' "$T/badcert.json"
 check_no_grep "no command was ever served without a trusted client cert" \
     "client=- command=domain" "$T/reg.frames"
+
+# A server that speaks only TLS 1.1 (with a certificate the client would
+# otherwise accept): refused during the handshake, before any EPP.
+nsf_spawn old openssl s_server -quiet -accept 127.0.20.33:7700 \
+    -cert "$T/pki/server.pem" -key "$T/pki/server.key" -tls1_1 \
+    -cipher 'DEFAULT:@SECLEVEL=0'
+wait_for 5 sh -c "ss -Hltn 'src 127.0.20.33' | grep -q 7700"
+EPP_ADDR=127.0.20.33:7700 epp_run tls11 observe example.test
+check_grep "a registry offering only TLS 1.1: refused in the handshake" \
+    'registry test-registry, connecting: .*(unsupported protocol|no protocols available|version)' \
+    "$T/tls11.json"
 
 EPP_ADDR=127.0.20.32:7700 epp_run down observe example.test
 check_grep "nobody listening: a clear error, next attempt backed off" \
