@@ -1091,6 +1091,27 @@ dup_or_null(const char *s)
 	return s ? nsf_xstrdup(s) : NULL;
 }
 
+/* A private key others can read is no secret: refuse it, as the secrets
+ * file itself is refused unless its mode is 0600. */
+static int
+key_file_check(const char *path, const char *credential)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		return nsf_error_set(NSF_EINVAL, "credential '%s': cannot "
+		    "read the client_key file: %s", credential,
+		    strerror(errno));
+	}
+	if ((st.st_mode & 077) != 0) {
+		return nsf_error_set(NSF_EINVAL, "credential '%s': the "
+		    "client_key file can be read by group or others (mode "
+		    "%04o); make it 0600 or 0400", credential,
+		    (unsigned)(st.st_mode & 07777));
+	}
+	return 0;
+}
+
 static int
 conn_secrets(struct epp_conn *c, const struct nsf_registry *cfg,
     const struct nsf_secrets *secrets)
@@ -1117,7 +1138,7 @@ conn_secrets(struct epp_conn *c, const struct nsf_registry *cfg,
 		    "client_cert and client_key, or neither",
 		    cfg->credentials);
 	}
-	return 0;
+	return c->key ? key_file_check(c->key, cfg->credentials) : 0;
 }
 
 static int

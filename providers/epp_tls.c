@@ -193,11 +193,36 @@ out:
 	return rc;
 }
 
+/* What an OpenSSL error most likely means for the operator, or "". */
+static const char *
+ssl_hint(unsigned long e)
+{
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+		return "; the registry did not accept our client certificate "
+		    "(client_cert and client_key of the credential)";
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_NO_PROTOCOLS_AVAILABLE:
+		return "; the registry does not offer TLS 1.2 or newer";
+	default:
+		return "";
+	}
+}
+
 /* Turns an SSL_ERROR_* into the three-way result. */
 static int
 ssl_result(struct nsf_epp_tls *t, int ret, const char *what)
 {
 	int err = SSL_get_error(t->ssl, ret);
+	const char *hint;
 
 	switch (err) {
 	case SSL_ERROR_WANT_READ:
@@ -213,8 +238,9 @@ ssl_result(struct nsf_epp_tls *t, int ret, const char *what)
 		return nsf_error_set(NSF_EUNREACHABLE, "connection lost while "
 		    "%s: %s", what, errno ? strerror(errno) : "end of file");
 	default:
+		hint = ssl_hint(ERR_peek_error());
 		return nsf_error_set(NSF_EUNREACHABLE, "TLS error while %s: "
-		    "%s", what, ssl_err_text());
+		    "%s%s", what, ssl_err_text(), hint);
 	}
 }
 

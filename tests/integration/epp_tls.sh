@@ -15,7 +15,7 @@ epp_pki "$REG"
 nsf_cert_client "$T/pki" badclient otherca nsfo-test
 epp_secrets "$T/secrets.yaml"
 epp_secrets "$T/nocert.yaml" "$EPP_PW" no-cert
-sed -e "s#client.pem#badclient.pem#" -e "s#client.key#badclient.key#" \
+sed -e "s#/client\\.pem#/badclient.pem#" -e "s#/client\\.key#/badclient.key#" \
     "$T/secrets.yaml" >"$T/badcert.yaml"
 chmod 600 "$T/badcert.yaml"
 cat >"$T/registry.json" <<JSON
@@ -65,14 +65,36 @@ check_grep "certificate for another address: refused" \
 check_no_grep "wrong name: no frame ever reached that registry" \
     "command=" "$T/wrong.frames"
 
-EPP_SECRETS=$T/nocert.yaml epp_run nocert observe example.test
-check_grep "no client certificate: the session fails" '"error":' "$T/nocert.json"
-check_grep "no client certificate: the registry refused the handshake" \
-    "tls handshake failed|connection lost.*CERTIFICATE" "$T/reg.frames"
+cp "$T/pki/client.key" "$T/pki/open.key"
+chmod 644 "$T/pki/open.key"
+sed "s#/client\\.key#/open.key#" "$T/secrets.yaml" >"$T/openkey.yaml"
+chmod 600 "$T/openkey.yaml"
+EPP_SECRETS=$T/openkey.yaml epp_run openkey observe example.test
+cat "$T/openkey.json" "$T/openkey.clientlog" >"$T/openkey.out"
+check_grep "a client key readable by others is refused, credential named" \
+    "credential 'registry-main': the client_key file can be read by group or others \(mode 0644\)" \
+    "$T/openkey.out"
 
+# frame-log lines written since the line count saved in $mark
+since() { tail -n +$((mark + 1)) "$T/reg.frames"; }
+mark=$(wc -l <"$T/reg.frames")
+EPP_SECRETS=$T/nocert.yaml epp_run nocert observe example.test
+check_grep "no client certificate: the session fails in TLS" \
+    'registry test-registry, (connecting|greeting): .*certificate required; the registry did not accept our client certificate' \
+    "$T/nocert.json"
+since >"$T/nocert.reg"
+check_grep "no client certificate: the registry refused the handshake" \
+    "tls handshake failed|connection lost.*CERTIFICATE" "$T/nocert.reg"
+
+mark=$(wc -l <"$T/reg.frames")
 EPP_SECRETS=$T/badcert.yaml epp_run badcert observe example.test
-check_grep "client certificate from another CA: the session fails" \
-    '"error":' "$T/badcert.json"
+check_grep "client certificate from another CA: the session fails in TLS" \
+    'registry test-registry, (connecting|greeting): .*unknown ca; the registry did not accept our client certificate' \
+    "$T/badcert.json"
+since >"$T/badcert.reg"
+check_grep "client certificate from another CA: the registry refused it" \
+    "tls handshake failed.*(CERTIFICATE_VERIFY_FAILED|unknown ca|certificate verify failed)" \
+    "$T/badcert.reg"
 check_no_grep "no command was ever served without a trusted client cert" \
     "client=- command=domain" "$T/reg.frames"
 
@@ -84,7 +106,7 @@ nsf_spawn old openssl s_server -quiet -accept 127.0.20.33:7700 \
 wait_for 5 sh -c "ss -Hltn 'src 127.0.20.33' | grep -q 7700"
 EPP_ADDR=127.0.20.33:7700 epp_run tls11 observe example.test
 check_grep "a registry offering only TLS 1.1: refused in the handshake" \
-    'registry test-registry, connecting: .*(unsupported protocol|no protocols available|version)' \
+    'registry test-registry, connecting: .*; the registry does not offer TLS 1.2 or newer' \
     "$T/tls11.json"
 
 EPP_ADDR=127.0.20.32:7700 epp_run down observe example.test
