@@ -37,6 +37,7 @@ struct epp_conn {
 	struct nsf_epp_tls tls;
 	struct nsf_epp_tls_cfg tcfg;    /* strings below are owned copies */
 	char *host, *ca_file, *cert, *key, *credential;
+	char *tls_name;         /* name verified instead of host, or NULL */
 	char *username;
 	char *password;         /* never logged or traced */
 	struct nsf_epp_greeting greeting;
@@ -1076,6 +1077,7 @@ epp_close(struct nsf_registry_conn *base)
 	free(c->cert);
 	free(c->key);
 	free(c->credential);
+	free(c->tls_name);
 	free(c->username);
 	if (c->password != NULL) {
 		explicit_bzero(c->password, strlen(c->password));
@@ -1180,6 +1182,16 @@ void
 nsf_epp_set_keepalive_interval(struct nsf_registry_conn *base, uint64_t ms)
 {
 	((struct epp_conn *)base)->keepalive_ms = ms;
+}
+
+void
+nsf_epp_set_tls_name(struct nsf_registry_conn *base, const char *name)
+{
+	struct epp_conn *c = (struct epp_conn *)base;
+
+	free(c->tls_name);
+	c->tls_name = dup_or_null(name);
+	c->tcfg.verify_name = c->tls_name;
 }
 
 void

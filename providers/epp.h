@@ -23,6 +23,9 @@
 struct nsf_epp_tls_cfg {
 	const char *host;       /* IP literal or host name verified in the
 				 * server certificate */
+	const char *verify_name;        /* NULL: verify `host`; else this
+					 * name (also sent as SNI) while
+					 * connecting to `host` */
 	uint16_t port;
 	const char *ca_file;    /* NULL: the system's trust store */
 	const char *client_cert;        /* PEM chain file; NULL = none */
@@ -190,6 +193,9 @@ void nsf_epp_set_frame_dir(struct nsf_registry_conn *c, const char *dir);
 /* Sends a raw command frame (test tooling) and parses the answer. */
 int nsf_epp_raw(struct nsf_registry_conn *c, const char *xml, size_t len,
     struct nsf_epp_response *out);
+/* Connect to the configured address but verify (and send as SNI) this
+ * host name in the registry's certificate; NULL restores the default. */
+void nsf_epp_set_tls_name(struct nsf_registry_conn *c, const char *name);
 /* How many times this connection has logged in (reconnects + 1). */
 unsigned nsf_epp_login_count(const struct nsf_registry_conn *c);
 

@@ -144,6 +144,7 @@ static int
 ssl_setup(struct nsf_epp_tls *t, const struct nsf_epp_tls_cfg *cfg)
 {
 	X509_VERIFY_PARAM *param;
+	const char *name;
 
 	t->ssl = SSL_new(t->ctx);
 	if (t->ssl == NULL || SSL_set_fd(t->ssl, t->fd) != 1) {
@@ -151,17 +152,18 @@ ssl_setup(struct nsf_epp_tls *t, const struct nsf_epp_tls_cfg *cfg)
 		    ssl_err_text());
 	}
 	param = SSL_get0_param(t->ssl);
-	if (is_ip_literal(cfg->host)) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(param, cfg->host) != 1) {
+	name = cfg->verify_name ? cfg->verify_name : cfg->host;
+	if (is_ip_literal(name)) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(param, name) != 1) {
 			return nsf_error_set(NSF_ERROR, "cannot verify "
-			    "against address %s", cfg->host);
+			    "against address %s", name);
 		}
 		return 0;
 	}
-	if (SSL_set1_host(t->ssl, cfg->host) != 1 ||
-	    SSL_set_tlsext_host_name(t->ssl, cfg->host) != 1) {
+	if (SSL_set1_host(t->ssl, name) != 1 ||
+	    SSL_set_tlsext_host_name(t->ssl, name) != 1) {
 		return nsf_error_set(NSF_ERROR, "cannot verify against "
-		    "name %s", cfg->host);
+		    "name %s", name);
 	}
 	return 0;
 }

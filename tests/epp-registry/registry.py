@@ -962,6 +962,9 @@ def main():
     host, port = args.listen.rsplit(":", 1)
     srv = Server((host, int(port)), registry, tls, schema,
                  FrameLog(args.frame_log), Faults(args.faults))
+    # the host name a client asks for (SNI), for tests to check
+    tls.sni_callback = lambda sock, name, ctx: srv.log.write(
+        "tls sni=%s" % name) if name else None
     print("registry: listening on %s" % args.listen, flush=True)
     srv.serve_forever()
 

@@ -34,6 +34,17 @@ epp_run good observe example.test
 check_eq "verified TLS session: observe works" \
     "ns1.provider-a.test ns2.provider-a.test" "$(jget "$T/good.json" 'd["ns"]')"
 
+# Reached by address, verified by name (as a registry's host name is):
+# the certificate names epp.registry.test, and the name goes out as SNI.
+epp_run byname --tls-name epp.registry.test observe example.test
+check_eq "host name in the certificate: accepted" \
+    "ns1.provider-a.test ns2.provider-a.test" "$(jget "$T/byname.json" 'd["ns"]')"
+check_grep "and the name was sent as SNI" '^=== tls sni=epp.registry.test$' \
+    "$T/reg.frames"
+epp_run othername --tls-name other.registry.test observe example.test
+check_grep "another host name: refused with the reason" \
+    "certificate was not accepted: hostname mismatch" "$T/othername.json"
+
 # --- session upkeep: the registry closes sessions idle for 3 s
 epp_run idle --keepalive 60s hold example.test 5
 check_eq "idle session closed by the registry: the next read reconnects" \

@@ -3,7 +3,8 @@
  *
  *   epp_client --server ADDR:PORT --secrets FILE --credentials NAME
  *       [--ca FILE] [--host-model auto|objects|attributes] [--timeout 10s]
- *       [--keepalive 1s] [--frames DIR] [--log FILE] COMMAND ...
+ *       [--keepalive 1s] [--frames DIR] [--log FILE]
+ *       [--tls-name NAME] COMMAND ...
  *   commands:
  *     observe DOMAIN
  *     apply DOMAIN [--add NAME[=ADDR,ADDR]]... [--rem NAME]...
@@ -33,6 +34,7 @@ struct opts {
 	struct nsf_registry reg;
 	const char *secrets;
 	const char *frames;
+	const char *tls_name;
 	uint64_t keepalive_ms;
 };
 
@@ -374,6 +376,9 @@ parse_opt(struct opts *o, int opt, const char *arg)
 	case 'f':
 		o->frames = arg;
 		return 0;
+	case 'n':
+		o->tls_name = arg;
+		return 0;
 	case 'l':
 		nsf_log_set_fd(open(arg, O_WRONLY | O_CREAT | O_APPEND,
 		    0644));
@@ -391,7 +396,8 @@ parse_args(struct opts *o, int argc, char **argv)
 		{ "credentials", 1, 0, 'c' }, { "ca", 1, 0, 'a' },
 		{ "host-model", 1, 0, 'm' }, { "timeout", 1, 0, 't' },
 		{ "keepalive", 1, 0, 'k' }, { "frames", 1, 0, 'f' },
-		{ "log", 1, 0, 'l' }, { 0, 0, 0, 0 },
+		{ "log", 1, 0, 'l' }, { "tls-name", 1, 0, 'n' },
+		{ 0, 0, 0, 0 },
 	};
 	int opt;
 
@@ -439,6 +445,7 @@ main(int argc, char **argv)
 		nsf_epp_set_keepalive_interval(c, o.keepalive_ms);
 	}
 	nsf_epp_set_frame_dir(c, o.frames);
+	nsf_epp_set_tls_name(c, o.tls_name);
 	rc = run(c, argc - optind, argv + optind, &b);
 	if (b.len > 0) {
 		b.data[b.len - 1] = '\0';       /* reopen the object */
