@@ -719,10 +719,21 @@ class Session:
         upd = cmd.find(".//" + q(DOM, "update"))
         name = upd.findtext(q(DOM, "name")).lower()
         d = reg.domain_for(name, self.clid, write=True)
+        st_add = self.status_part(upd.find(q(DOM, "add")))
+        st_rem = self.status_part(upd.find(q(DOM, "rem")))
+        only_status = not any(
+            p is not None and len(p) > len(p.findall(q(DOM, "status")))
+            for p in (upd.find(q(DOM, "add")), upd.find(q(DOM, "rem")))) \
+            and upd.find(q(DOM, "chg")) is None and \
+            cmd.find(q(EPP, "extension")) is None
         for s in d["statuses"]:
-            if s in BLOCKING:
+            # RFC 5731 3.2.5: a client lock still lets the client
+            # change statuses (to remove the lock first)
+            if s in BLOCKING and not (s == "clientUpdateProhibited" and
+                                      only_status):
                 raise EppError(2304, "domain %s has status %s" % (name, s),
                                (DOM, "status", None, {"s": s}))
+        statuses = self.status_change(d["statuses"], st_add, st_rem)
         add, glue = self.ns_part(upd.find(q(DOM, "add")), name, True)
         rem, _ = self.ns_part(upd.find(q(DOM, "rem")), name, False)
         for h in add:
@@ -733,14 +744,15 @@ class Session:
                 raise EppError(2303, None, (DOM, "hostObj", h))
         new = [h for h in d["ns"] if h not in rem] + \
             [h for h in add if h not in d["ns"] or h in rem]
-        if len(new) > reg.max_ns:
+        if (add or rem) and len(new) > reg.max_ns:
             raise EppError(2306, "a domain may have at most %d "
                            "nameservers" % reg.max_ns)
-        if len(new) < reg.min_ns:
+        if (add or rem) and len(new) < reg.min_ns:
             raise EppError(2308, "a domain needs at least %d "
                            "nameservers" % reg.min_ns)
         ds = self.ds_change(cmd, d["ds"])
-        change = {"ns": new, "ds": ds, "glue": glue, "rem": rem}
+        change = {"ns": new, "ds": ds, "glue": glue, "rem": rem,
+                  "statuses": statuses}
         if fault and fault.get("action") == "pending":
             sv = reg.sv_trid()
             d["statuses"] = [s for s in d["statuses"] if s != "ok"] + \
@@ -755,8 +767,33 @@ class Session:
         self.commit(name, change)
         return self.response(1000, cl_trid)
 
+    def status_part(self, part):
+        if part is None:
+            return []
+        return [el.get("s") for el in part.findall(q(DOM, "status"))]
+
+    def status_change(self, current, add, rem):
+        """The statuses after an update: a client sets and clears only
+        client* statuses."""
+        for s in add + rem:
+            if not s.startswith("client"):
+                raise EppError(2306, "status %s is set by the registry, "
+                               "not by a registrar" % s,
+                               (DOM, "status", None, {"s": s}))
+        for s in rem:
+            if s not in current:
+                raise EppError(2306, "the domain has no status %s" % s,
+                               (DOM, "status", None, {"s": s}))
+        for s in add:
+            if s in current:
+                raise EppError(2306, "the domain already has status %s" %
+                               s, (DOM, "status", None, {"s": s}))
+        return [s for s in current if s not in rem] + add
+
     def commit(self, name, change):
         d = self.reg.domains[name]
+        d["statuses"] = [s for s in change.get("statuses", d["statuses"])
+                         if s != "ok"]
         d["ns"] = change["ns"]
         d["ds"] = change["ds"]
         for h in change["rem"]:

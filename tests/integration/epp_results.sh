@@ -140,6 +140,29 @@ check_eq "clientUpdateProhibited: refused before sending" "refused" \
 check_grep "clientUpdateProhibited: the status is named" \
     'status clientUpdateProhibited prohibits' "$T/locked.json"
 check_eq "clientUpdateProhibited: no domain:update sent" 0 "$(updates_for locked.test)"
+status_update() { # DOMAIN add|rem STATUS [extra domain:add content]
+	cat <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><update>
+<domain:update xmlns:domain="urn:ietf:params:xml:ns:domain-1.0">
+<domain:name>$1</domain:name><domain:$2>${4:-}<domain:status s="$3"/>
+</domain:$2></domain:update></update>
+<clTRID>TEST-STATUS-1</clTRID></command></epp>
+XML
+}
+status_update locked.test add clientHold \
+    '<domain:ns><domain:hostObj>ns1.provider-b.test</domain:hostObj></domain:ns>' \
+    >"$T/st-mixed.xml"
+epp_run st-mixed raw "$T/st-mixed.xml"
+status_update locked.test rem clientUpdateProhibited >"$T/st-unlock.xml"
+epp_run st-unlock raw "$T/st-unlock.xml"
+epp_run st-after observe locked.test
+status_update locked.test add serverHold >"$T/st-server.xml"
+epp_run st-server raw "$T/st-server.xml"
+check_eq "registry: a locked domain takes only status changes (RFC 5731 3.2.5)" \
+    "2304 1000 ok 2306" "$(jget "$T/st-mixed.json" 'd["code"]') $(jget \
+    "$T/st-unlock.json" 'd["code"]') $(jget "$T/st-after.json" \
+    'd["statuses"]') $(jget "$T/st-server.json" 'd["code"]')"
 
 for d in srvlock.test:serverUpdateProhibited deleting.test:pendingDelete \
     moving.test:pendingTransfer; do
