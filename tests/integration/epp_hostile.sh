@@ -162,3 +162,9 @@ check_eq "after all that, a plain observe works" \
     "ns1.provider-a.test ns2.provider-a.test" "$(jget "$T/after.json" 'd["ns"]')"
 check_no_grep "the registry never answered 2001 to our client" \
     'result=2001' "$T/reg.frames"
+
+leak=0
+for f in "$T"/*.log "$T"/*.clientlog "$T"/*.frames "$T"/[!r]*.json; do
+	grep -qF -- "$EPP_PW" "$f" && { echo "# password in $f"; leak=1; }
+done
+check_eq "no password in any log, even when answers break" 0 "$leak"

@@ -230,6 +230,18 @@ check_grep "a client transaction id over 64 characters: refused, not sent" \
     '"result":"refused".*"config_problem":true.*has 65 characters; EPP allows 3 to 64' \
     "$T/longtrid.json"
 
+cat >"$T/nohost.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><update>
+<domain:update xmlns:domain="urn:ietf:params:xml:ns:domain-1.0">
+<domain:name>refuse.test</domain:name><domain:add><domain:ns>
+<domain:hostObj>ns7.nowhere.example</domain:hostObj></domain:ns></domain:add>
+</domain:update></update><clTRID>TEST-NOHOST-1</clTRID></command></epp>
+XML
+epp_run nohost raw "$T/nohost.xml"
+check_eq "registry: a host object that does not exist cannot be used (2303)" \
+    2303 "$(jget "$T/nohost.json" 'd["code"]')"
+
 # --- 1001: pending, never re-sent, completed through poll
 epp_fault reg '[{"command": "domain:update", "action": "pending", "seconds": 2}]'
 epp_run pend apply pend.test --add ns1.provider-b.test --add ns2.provider-b.test \
