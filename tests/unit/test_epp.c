@@ -311,6 +311,9 @@ test_epp_rejects_non_epp_and_doctype(void **state)
 	assert_int_not_equal(nsf_epp_response_parse(&r, other, strlen(other),
 	    NULL), 0);
 	assert_int_not_equal(nsf_epp_response_parse(&r, "<epp", 4, NULL), 0);
+	/* the parser's own reason and line reach the message */
+	assert_non_null(strstr(nsf_error_last(), "not well-formed XML "
+	    "(line 1: "));
 }
 
 static void
