@@ -343,10 +343,13 @@ header_done(struct nsf_epp_tls *t)
 	return 0;
 }
 
-/* A read failed: when part of a frame had arrived, say so. */
+/* A read failed or timed out: when part of a frame had arrived, say how
+ * much ("truncated" when the connection broke, "incomplete" when the
+ * registry stopped sending). */
 static int
 frame_cut(struct nsf_epp_tls *t, int rc)
 {
+	const char *word = rc == NSF_ETIMEOUT ? "incomplete" : "truncated";
 	char why[256];
 
 	if (rc == NSF_EAGAIN || (t->in == NULL && t->hdr_got == 0)) {
@@ -354,11 +357,11 @@ frame_cut(struct nsf_epp_tls *t, int rc)
 	}
 	snprintf(why, sizeof(why), "%s", nsf_error_last());
 	if (t->in == NULL) {
-		return nsf_error_set(rc, "truncated frame (%zu of the 4 "
-		    "header bytes): %s", t->hdr_got, why);
+		return nsf_error_set(rc, "%s frame (%zu of the 4 header "
+		    "bytes): %s", word, t->hdr_got, why);
 	}
-	return nsf_error_set(rc, "truncated frame (%zu of the %zu bytes "
-	    "announced): %s", t->in_got, t->in_len, why);
+	return nsf_error_set(rc, "%s frame (%zu of the %zu bytes "
+	    "announced): %s", word, t->in_got, t->in_len, why);
 }
 
 int
@@ -512,7 +515,7 @@ nsf_epp_tls_recv(struct nsf_epp_tls *t, char **out, size_t *out_len,
 	while ((rc = nsf_epp_tls_read_step(t, out, out_len)) == NSF_EAGAIN) {
 		rc = nsf_epp_tls_wait(t, deadline_ms);
 		if (rc < 0) {
-			return rc;
+			return frame_cut(t, rc);
 		}
 	}
 	return rc;

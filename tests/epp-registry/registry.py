@@ -430,7 +430,7 @@ class Session:
         try:
             greeting = self.greeting()
             if fault and fault.get("action") in HOSTILE:
-                if not self.hostile(greeting, None, fault["action"]):
+                if not self.hostile(greeting, None, fault):
                     return
             else:
                 self.send(greeting)
@@ -490,13 +490,14 @@ class Session:
         if answer is None:
             return False
         if kind in HOSTILE:
-            return self.hostile(answer, cl_trid, kind) and keep_open
+            return self.hostile(answer, cl_trid, fault) and keep_open
         self.send(answer)
         return keep_open
 
-    def hostile(self, doc, cl_trid, kind):
+    def hostile(self, doc, cl_trid, fault):
         """Sends `doc` broken the way the fault says, as a hostile or
         faulty server would; returns whether the session goes on."""
+        kind = fault["action"]
         trid = doc.find(".//" + q(EPP, "trID"))
         if trid is not None and kind in ("wrong-cltrid", "no-cltrid"):
             cl = trid.find(q(EPP, "clTRID"))
@@ -517,6 +518,7 @@ class Session:
         if kind == "truncate":      # half the announced bytes, then EOF
             self.conn.sendall(struct.pack(">I", len(data) + 4) +
                               data[:len(data) // 2])
+            time.sleep(float(fault.get("hold", 0)))
             return False
         self.conn.sendall(struct.pack(">I", len(data) + 4) + data)
         return True

@@ -109,6 +109,12 @@ check_eq "and the read-only domain:info is retried once on a new session" \
     "ns1.provider-a.test ns2.provider-a.test|2" \
     "$(jget "$T/i-cut.json" '" ".join(d["ns"]) + "|" + str(d["logins"])')"
 
+epp_fault reg '[{"command": "domain:info", "action": "truncate", "hold": 4}]'
+epp_run i-stall --timeout 2s observe example.test
+check_grep "half an answer, then silence: bounded by the timeout, progress named" \
+    'incomplete frame \([0-9]+ of the [0-9]+ bytes announced\): the registry did not answer in time' \
+    "$T/i-stall.clientlog"
+
 epp_fault reg '[{"command": "login", "action": "garbage"}]'
 epp_run l-garbage observe example.test
 check_grep "login answer not well-formed: clear error" \
