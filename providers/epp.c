@@ -275,9 +275,10 @@ login_result(struct epp_conn *c, const struct nsf_epp_response *r)
 	}
 	if (r->code == 2200 || r->code == 2501) {
 		return nsf_error_set(NSF_EINVAL, "registry %s refused the "
-		    "login of '%s' (%d %s): check credential '%s'",
+		    "login of '%s' (%d %s%s%s): check credential '%s'",
 		    reg_name(c), c->username, r->code,
-		    nsf_epp_code_text(r->code), c->credential);
+		    nsf_epp_code_text(r->code), r->reason ? ": " : "",
+		    r->reason ? r->reason : "", c->credential);
 	}
 	return nsf_error_set(NSF_EUNREACHABLE, "registry %s refused the "
 	    "login (%d %s: %s)", reg_name(c), r->code,

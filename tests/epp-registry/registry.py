@@ -182,6 +182,8 @@ class Registry:
         self.max_ns = cfg.get("max_ns", 13)
         self.max_sessions = cfg.get("max_sessions", 4)
         self.idle_timeout = cfg.get("idle_timeout", 600)
+        # a registrar logs in only with a certificate issued to its id
+        self.bind_cert = cfg.get("bind_cert", True)
         self.tlds = cfg.get("tlds", ["test"])
         self.registrars = cfg["registrars"]
         self.domains = {}
@@ -587,6 +589,14 @@ class Session:
         return answer, True
 
     # ---- login
+    def cert_cn(self):
+        """The common name of the client certificate of this session."""
+        for rdn in (self.conn.getpeercert() or {}).get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    return value
+        return None
+
     def login(self, doc, cl_trid, fault):
         if self.clid is not None:
             raise EppError(2002, "already logged in")
@@ -595,6 +605,10 @@ class Session:
         pw = login.findtext(q(EPP, "pw"))
         if self.reg.registrars.get(clid) != pw:
             raise EppError(2200, "bad client id or password")
+        cn = self.cert_cn()
+        if self.reg.bind_cert and cn != clid:
+            raise EppError(2200, "the client certificate is issued to %s, "
+                           "not to %s" % (cn, clid))
         if login.findtext(".//" + q(EPP, "version")) != "1.0":
             raise EppError(2100, "only version 1.0 is offered")
         if login.findtext(".//" + q(EPP, "lang")) != "en":

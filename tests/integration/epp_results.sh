@@ -348,6 +348,15 @@ epp_secrets "$T/badpw.yaml" 'wrong-pw-000'
 EPP_SECRETS=$T/badpw.yaml epp_run badpw observe example.test
 check_grep "2200: a bad password is reported as our configuration" \
     'refused the login of .nsfo-test. \(2200.*check credential' "$T/badpw.json"
+# other-reg's right password, but our certificate (issued to nsfo-test)
+sed -e "s/username: nsfo-test/username: other-reg/" \
+    -e "s/password: .*/password: '$EPP_OTHER_PW'/" "$T/secrets.yaml" \
+    >"$T/othercert.yaml"
+chmod 600 "$T/othercert.yaml"
+EPP_SECRETS=$T/othercert.yaml epp_run othercert observe theirs.test
+check_grep "2200: a registrar logs in only with its own certificate" \
+    "refused the login of .other-reg. \(2200 authentication error: the client certificate is issued to nsfo-test, not to other-reg\)" \
+    "$T/othercert.json"
 /usr/bin/python3 - "$REG" "$T/pki" >"$T/nologin.out" 2>&1 <<'PY'
 import socket, ssl, struct, sys
 ctx = ssl.create_default_context(cafile=sys.argv[2] + "/ca.pem")
