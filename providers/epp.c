@@ -372,7 +372,8 @@ session_ensure(struct epp_conn *c)
 	if (c->ready && !nsf_epp_tls_peer_gone(&c->tls)) {
 		return 0;
 	}
-	session_drop(c, "the registry closed the connection");
+	session_drop(c, "the registry closed the connection or sent data "
+	    "nobody asked for");
 	if (now < c->next_attempt_ms) {
 		return nsf_error_set(NSF_EUNREACHABLE, "registry %s: waiting "
 		    "%lld ms before the next connection attempt", reg_name(c),

@@ -41,7 +41,7 @@ BLOCKING = ("clientUpdateProhibited", "serverUpdateProhibited",
             "pendingDelete", "pendingTransfer", "pendingUpdate")
 # Faults that make the answer itself hostile or broken (see hostile()).
 HOSTILE = ("garbage", "wrong-cltrid", "no-cltrid", "no-svtrid", "truncate",
-           "oversize")
+           "oversize", "twice")
 
 TEXT = {
     1000: "Command completed successfully",
@@ -522,7 +522,9 @@ class Session:
                               data[:len(data) // 2])
             time.sleep(float(fault.get("hold", 0)))
             return False
-        self.conn.sendall(struct.pack(">I", len(data) + 4) + data)
+        frame = struct.pack(">I", len(data) + 4) + data
+        # "twice": the answer, then the same frame again, unasked
+        self.conn.sendall(frame * (2 if kind == "twice" else 1))
         return True
 
     def invalid(self, data, why):

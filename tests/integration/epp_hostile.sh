@@ -115,6 +115,16 @@ check_grep "half an answer, then silence: bounded by the timeout, progress named
     'incomplete frame \([0-9]+ of the [0-9]+ bytes announced\): the registry did not answer in time' \
     "$T/i-stall.clientlog"
 
+epp_fault reg '[{"command": "domain:info", "action": "twice", "apply": true}]'
+epp_run twice retry example.test 2 100ms
+check_eq "an answer sent twice: the stale copy is never read as an answer" \
+    "ns1.provider-a.test ns2.provider-a.test|ns1.provider-a.test ns2.provider-a.test|2" \
+    "$(jget "$T/twice.json" '"|".join([" ".join(t["ns"])
+    for t in d["tries"]] + [str(d["logins"])])')"
+check_grep "the unasked data ended the session before the next command" \
+    'ended: the registry closed the connection or sent data nobody asked for' \
+    "$T/twice.clientlog"
+
 epp_fault reg '[{"command": "login", "action": "garbage"}]'
 epp_run l-garbage observe example.test
 check_grep "login answer not well-formed: clear error" \
