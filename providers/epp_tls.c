@@ -199,6 +199,9 @@ out:
 static const char *
 ssl_hint(unsigned long e)
 {
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL) {
+		return "";
+	}
 	switch (ERR_GET_REASON(e)) {
 	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
 	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
