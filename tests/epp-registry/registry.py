@@ -482,6 +482,8 @@ class Session:
         code = answer.find(".//" + q(EPP, "result")) \
             if answer is not None else None
         code = code.get("code") if code is not None else "greeting"
+        if kind in HOSTILE and not fault.get("apply"):
+            code = "none"       # not carried out; the answer is broken
         self.srv.log.write("session=%d client=%s command=%s cltrid=%s "
                            "result=%s%s" % (
                                self.id, self.clid or "-", cmd,
