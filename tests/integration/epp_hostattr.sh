@@ -97,3 +97,7 @@ for f in $(find "$T/frames" -name '*.xml'); do
 	    >/dev/null 2>&1 || bad=$((bad + 1))
 done
 check_eq "xmllint: every saved client frame validates" 0 "$bad"
+
+cat "$T"/*.clientlog >"$T/all.clientlog"
+check_no_grep "no sanitizer report from the client" \
+    'LeakSanitizer|AddressSanitizer|runtime error' "$T/all.clientlog"

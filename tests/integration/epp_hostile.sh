@@ -184,3 +184,7 @@ for f in "$T"/*.log "$T"/*.clientlog "$T"/*.frames "$T"/[!r]*.json; do
 	grep -qF -- "$EPP_PW" "$f" && { echo "# password in $f"; leak=1; }
 done
 check_eq "no password in any log, even when answers break" 0 "$leak"
+
+cat "$T"/*.clientlog >"$T/all.clientlog"
+check_no_grep "no sanitizer report from the client" \
+    'LeakSanitizer|AddressSanitizer|runtime error' "$T/all.clientlog"

@@ -155,3 +155,7 @@ for f in "$T"/*.log "$T"/*.clientlog "$T"/*.frames "$T"/[!r]*.json; do
 	done <"$T/pki/client.key"
 done
 check_eq "no password or key material in any log" 0 "$leak"
+
+cat "$T"/*.clientlog >"$T/all.clientlog"
+check_no_grep "no sanitizer report from the client" \
+    'LeakSanitizer|AddressSanitizer|runtime error' "$T/all.clientlog"
