@@ -774,10 +774,44 @@ update_result(struct epp_conn *c, const struct nsf_change *chg,
 	    nsf_apply_result_name(res), reg_name(c), m, r->sv_trid);
 }
 
+/* The added host object a 2303 answer names, or NULL. */
+static const struct nsf_nameserver *
+vanished_host(const struct epp_conn *c, const struct effective *e,
+    const struct nsf_epp_response *r)
+{
+	size_t i;
+
+	if (r->code != 2303 || !c->host_objects || r->value == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < e->nadd; i++) {
+		if (strcasecmp(e->add[i]->name, r->value) == 0) {
+			return e->add[i];
+		}
+	}
+	return NULL;
+}
+
+/* Sends the update on a live session; *sent as exchange sets it. */
+static int
+update_exchange(struct epp_conn *c, xmlDocPtr doc, const char *cl_trid,
+    struct nsf_epp_response *r, bool *sent)
+{
+	int rc;
+
+	*sent = false;
+	rc = session_ensure(c);
+	if (rc < 0) {
+		return rc;
+	}
+	return exchange(c, doc, NULL, "domain-update", cl_trid, r, sent);
+}
+
 static void
 update_send(struct epp_conn *c, const struct nsf_change *chg,
     const struct effective *e, struct nsf_outcome *o)
 {
+	const struct nsf_nameserver *gone;
 	struct nsf_change eff = *chg;
 	struct nsf_epp_response r;
 	xmlDocPtr doc;
@@ -796,12 +830,20 @@ update_send(struct epp_conn *c, const struct nsf_change *chg,
 	nsf_epp_response_init(&r);
 	doc = nsf_epp_build_domain_update(&eff, !c->host_objects,
 	    o->client_trid);
-	rc = session_ensure(c);
-	if (rc == 0) {
-		rc = exchange(c, doc, NULL, "domain-update", o->client_trid,
-		    &r, &sent);
-	} else {
-		sent = false;
+	rc = update_exchange(c, doc, o->client_trid, &r, &sent);
+	gone = rc == 0 ? vanished_host(c, e, &r) : NULL;
+	if (gone != NULL) {
+		/* 2303 is a refusal: nothing was done, so sending again
+		 * once the host exists is safe (not a blind resend). */
+		nsf_notice(NSF_SRC_REGISTRY, chg->domain, "host %s vanished "
+		    "after host:check (2303); creating it and sending the "
+		    "update again", gone->name);
+		nsf_epp_response_deinit(&r);
+		if (host_create(c, chg, gone, o) != 0) {
+			xmlFreeDoc(doc);
+			return;
+		}
+		rc = update_exchange(c, doc, o->client_trid, &r, &sent);
 	}
 	xmlFreeDoc(doc);
 	if (rc < 0) {

@@ -465,6 +465,11 @@ class Session:
         fault = self.srv.faults.take(cmd, domain)
         kind = fault.get("action") if fault else None
         keep_open = True
+        gone = fault.get("delete_host") if fault else None
+        if gone in self.reg.hosts and not self.reg.linked(gone):
+            # someone deletes an unused host just before this command
+            with self.reg.lock:
+                del self.reg.hosts[gone]
         if fault and fault.get("status") and domain in self.reg.domains:
             # someone sets a status just before this command arrives
             with self.reg.lock:

@@ -39,7 +39,7 @@ cat >"$T/registry.json" <<JSON
     $(dom pend.test nsfo-test), $(dom fail.test nsfo-test),
     $(dom drop.test nsfo-test), $(dom limit.test nsfo-test),
     $(dom counts.test nsfo-test), $(dom refuse.test nsfo-test),
-    $(dom race.test nsfo-test),
+    $(dom race.test nsfo-test), $(dom vanish.test nsfo-test),
     $(dom srvlock.test nsfo-test '"serverUpdateProhibited"'),
     $(dom deleting.test nsfo-test '"pendingDelete"'),
     $(dom moving.test nsfo-test '"pendingTransfer"'),
@@ -50,7 +50,8 @@ cat >"$T/registry.json" <<JSON
     "ns2.provider-a.test": {"sponsor": "other-reg", "addrs": ["192.0.2.2"]},
     "ns1.provider-b.test": {"sponsor": "other-reg", "addrs": ["198.51.100.1"]},
     "ns2.provider-b.test": {"sponsor": "other-reg", "addrs": ["198.51.100.2"]},
-    "ns3.provider-b.test": {"sponsor": "other-reg", "addrs": ["198.51.100.3"]}
+    "ns3.provider-b.test": {"sponsor": "other-reg", "addrs": ["198.51.100.3"]},
+    "ns4.provider-c.example": {"sponsor": "nsfo-test"}
   }
 }
 JSON
@@ -132,6 +133,19 @@ epp_run h2201 apply example.test --add ns9.provider-b.test
 check_grep "host of another registrar's domain: refused, host named" \
     'ns9.provider-b.test does not exist.*2201' "$T/h2201.json"
 check_eq "no update was sent for either" 3 "$(updates_for example.test)"
+
+# --- 2303 on the update: the host vanished after host:check said it
+# exists; the registry did nothing, so it is created and sent once more
+epp_fault reg '[{"command": "domain:update", "delete_host": "ns4.provider-c.example"}]'
+epp_run vanish apply vanish.test --add ns4.provider-c.example \
+    --rem ns1.provider-a.test
+check_eq "2303 for a vanished host: created, update sent again, done" \
+    "done 1000" "$(jget "$T/vanish.json" 'd["result"] + " " + str(d["code"])')"
+check_eq "the registry saw the refused update and the good one" 2 \
+    "$(updates_for vanish.test)"
+check_grep "the log says what happened" \
+    'host ns4.provider-c.example vanished after host:check \(2303\)' \
+    "$T/vanish.clientlog"
 
 # --- statuses read before the update
 epp_run locked apply locked.test --add ns1.provider-b.test --rem ns1.provider-a.test
