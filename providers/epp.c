@@ -15,7 +15,9 @@
  * is unknown and the caller re-reads with domain:info.  Read-only commands
  * are retried once on a fresh session.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -654,7 +656,157 @@ glue_check(const struct nsf_change *chg, const struct effective *e,
 	return 0;
 }
 
-/* Host objects: every added name must exist before the update. */
+/* An address in the registry's usual text form, so "2001:DB8::0:53" and
+ * "2001:db8::53" compare equal; text that is no address stays as it is. */
+static char *
+addr_norm(const char *addr)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	char text[INET6_ADDRSTRLEN];
+	int af = strchr(addr, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(af, addr, bin) != 1 ||
+	    inet_ntop(af, bin, text, sizeof(text)) == NULL) {
+		return nsf_xstrdup(addr);
+	}
+	return nsf_xstrdup(text);
+}
+
+/* What host:update must add and remove to turn the registry's addresses
+ * (`have`, as it wrote them) into `want` (normalised).  Removals use the
+ * registry's own text. */
+static void
+addr_diff(struct nsf_strv *add, struct nsf_strv *rem,
+    const struct nsf_strv *have, const struct nsf_strv *want)
+{
+	struct nsf_strv norm;
+	size_t i;
+
+	nsf_strv_init(&norm);
+	for (i = 0; i < have->n; i++) {
+		nsf_strv_push_owned(&norm, addr_norm(have->v[i]));
+	}
+	for (i = 0; i < want->n; i++) {
+		if (!nsf_strv_contains(&norm, want->v[i]) &&
+		    !nsf_strv_contains(add, want->v[i])) {
+			nsf_strv_push(add, want->v[i]);
+		}
+	}
+	for (i = 0; i < have->n; i++) {
+		if (!nsf_strv_contains(want, norm.v[i])) {
+			nsf_strv_push(rem, have->v[i]);
+		}
+	}
+	nsf_strv_deinit(&norm);
+}
+
+/* host:info: the host's addresses as the registry writes them.  0, or
+ * fills `o`. */
+static int
+host_addrs(struct epp_conn *c, const char *name, struct nsf_strv *out,
+    struct nsf_outcome *o)
+{
+	struct nsf_epp_response r;
+	char trid[64];
+	xmlDocPtr doc;
+	int rc;
+
+	nsf_epp_response_init(&r);
+	trid_new(c, trid, sizeof(trid));
+	doc = nsf_epp_build_host_info(name, trid);
+	rc = command_ro(c, doc, "host-info", trid, &r);
+	xmlFreeDoc(doc);
+	if (rc == 0 && r.code != 1000) {
+		rc = nsf_error_set(NSF_ERROR, "%d %s (%s)", r.code,
+		    nsf_epp_code_text(r.code), r.msg);
+	}
+	if (rc == 0) {
+		rc = nsf_epp_host_info_parse(out, &r);
+	}
+	nsf_epp_response_deinit(&r);
+	if (rc < 0) {
+		outcome_set(o, NSF_APPLY_FAILED, 0, NULL, nsf_xasprintf(
+		    "host:info %s failed: %s; nothing was changed", name,
+		    nsf_error_last()));
+		return 1;
+	}
+	return 0;
+}
+
+/* host:update with the address changes; 0, or fills `o`. */
+static int
+host_update(struct epp_conn *c, const struct nsf_change *chg,
+    const char *name, const struct nsf_strv *add,
+    const struct nsf_strv *rem, struct nsf_outcome *o)
+{
+	struct nsf_epp_response r;
+	char trid[64];
+	xmlDocPtr doc;
+	bool sent;
+	int rc;
+
+	nsf_epp_response_init(&r);
+	trid_new(c, trid, sizeof(trid));
+	doc = nsf_epp_build_host_update(name, add, rem, trid);
+	rc = exchange(c, doc, NULL, "host-update", trid, &r, &sent);
+	xmlFreeDoc(doc);
+	if (rc == 0 && r.code == 1000) {
+		nsf_notice(NSF_SRC_REGISTRY, chg->domain, "glue of host %s "
+		    "changed at registry %s (%zu address(es) added, %zu "
+		    "removed)", name, reg_name(c), add->n, rem->n);
+	} else if (rc == 0) {
+		outcome_set(o, nsf_epp_result_class(r.code) ==
+		    NSF_APPLY_REFUSED ? NSF_APPLY_REFUSED : NSF_APPLY_FAILED,
+		    r.code, &r, nsf_xasprintf("the registry refused to change "
+		    "the glue of host %s: %d %s (%s); the delegation was not "
+		    "touched", name, r.code, nsf_epp_code_text(r.code),
+		    r.msg));
+		rc = 1;
+	} else {
+		/* the next pass reads the host again before any change */
+		outcome_set(o, NSF_APPLY_FAILED, 0, NULL, nsf_xasprintf(
+		    "host:update %s failed (%s); the delegation was not "
+		    "touched", name, nsf_error_last()));
+		rc = 1;
+	}
+	nsf_epp_response_deinit(&r);
+	return rc;
+}
+
+/* A host object inside the domain that exists already gets the glue the
+ * policy gives it: host:info, then one host:update when they differ.
+ * Returns 0 when its glue is right; otherwise fills `o` and returns 1. */
+static int
+glue_sync(struct epp_conn *c, const struct nsf_change *chg,
+    const struct nsf_nameserver *ns, struct nsf_outcome *o)
+{
+	struct nsf_strv have, want, add, rem;
+	size_t i;
+	int stop;
+
+	nsf_strv_init(&have);
+	nsf_strv_init(&want);
+	nsf_strv_init(&add);
+	nsf_strv_init(&rem);
+	stop = host_addrs(c, ns->name, &have, o);
+	if (stop == 0) {
+		for (i = 0; i < ns->naddrs; i++) {
+			nsf_strv_push_owned(&want, addr_norm(ns->addrs[i]));
+		}
+		addr_diff(&add, &rem, &have, &want);
+	}
+	if (stop == 0 && (add.n > 0 || rem.n > 0)) {
+		stop = host_update(c, chg, ns->name, &add, &rem, o);
+	}
+	nsf_strv_deinit(&have);
+	nsf_strv_deinit(&want);
+	nsf_strv_deinit(&add);
+	nsf_strv_deinit(&rem);
+	return stop;
+}
+
+/* Host objects: every added name must exist before the update, and one
+ * inside the domain must carry the policy's glue. */
 static int
 hosts_ensure(struct epp_conn *c, const struct nsf_change *chg,
     const struct effective *e, struct nsf_outcome *o)
@@ -675,6 +827,9 @@ hosts_ensure(struct epp_conn *c, const struct nsf_change *chg,
 	for (i = 0; i < e->nadd && stop == 0; i++) {
 		if (nsf_strv_contains(&avail, e->add[i]->name)) {
 			stop = host_create(c, chg, e->add[i], o);
+		} else if (e->add[i]->naddrs > 0 &&
+		    nsf_name_in_zone(e->add[i]->name, chg->domain)) {
+			stop = glue_sync(c, chg, e->add[i], o);
 		}
 	}
 	nsf_strv_deinit(&avail);

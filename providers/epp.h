@@ -142,6 +142,9 @@ int nsf_epp_domain_info_parse(struct nsf_epp_domain_info *out,
 /* host:chkData: the names that do not exist yet (avail="1"). */
 int nsf_epp_host_check_parse(struct nsf_strv *avail,
     const struct nsf_epp_response *r);
+/* host:infData: the host's addresses as the registry wrote them. */
+int nsf_epp_host_info_parse(struct nsf_strv *addrs,
+    const struct nsf_epp_response *r);
 /* domain:panData: the domain and whether the pending action succeeded. */
 int nsf_epp_pan_parse(char **out_domain, bool *out_ok,
     const struct nsf_epp_response *r);
@@ -166,6 +169,11 @@ xmlDocPtr nsf_epp_build_host_check(const char *const *names, size_t n,
     const char *cl_trid);
 xmlDocPtr nsf_epp_build_host_create(const struct nsf_nameserver *ns,
     bool with_addrs, const char *cl_trid);
+xmlDocPtr nsf_epp_build_host_info(const char *name, const char *cl_trid);
+/* host:update adding and removing addresses (glue). */
+xmlDocPtr nsf_epp_build_host_update(const char *name,
+    const struct nsf_strv *add, const struct nsf_strv *rem,
+    const char *cl_trid);
 /* One domain:update with add and rem, and secDNS:update when
  * chg->ds_change; host_attr selects the hostAttr form (glue only for names
  * inside the domain). */

@@ -179,6 +179,54 @@ nsf_epp_build_host_create(const struct nsf_nameserver *nsv, bool with_addrs,
 	return doc;
 }
 
+xmlDocPtr
+nsf_epp_build_host_info(const char *name, const char *cl_trid)
+{
+	xmlNodePtr epp, verb, info;
+	xmlNsPtr ns;
+	xmlDocPtr doc = doc_new(&epp);
+
+	verb = command_new(epp, "info");
+	info = object_new(verb, NSF_EPP_NS_HOST, "host", "info", &ns);
+	add_text(info, ns, "name", name);
+	command_finish(verb, cl_trid);
+	return doc;
+}
+
+static void
+add_addrs(xmlNodePtr parent, xmlNsPtr ns, const struct nsf_strv *addrs)
+{
+	xmlNodePtr a;
+	size_t i;
+
+	for (i = 0; i < addrs->n; i++) {
+		a = add_text(parent, ns, "addr", addrs->v[i]);
+		xmlNewProp(a, BAD_CAST "ip", BAD_CAST addr_family(
+		    addrs->v[i]));
+	}
+}
+
+xmlDocPtr
+nsf_epp_build_host_update(const char *name, const struct nsf_strv *add,
+    const struct nsf_strv *rem, const char *cl_trid)
+{
+	xmlNodePtr epp, verb, upd;
+	xmlNsPtr ns;
+	xmlDocPtr doc = doc_new(&epp);
+
+	verb = command_new(epp, "update");
+	upd = object_new(verb, NSF_EPP_NS_HOST, "host", "update", &ns);
+	add_text(upd, ns, "name", name);
+	if (add->n > 0) {
+		add_addrs(add_elem(upd, ns, "add"), ns, add);
+	}
+	if (rem->n > 0) {
+		add_addrs(add_elem(upd, ns, "rem"), ns, rem);
+	}
+	command_finish(verb, cl_trid);
+	return doc;
+}
+
 /* <domain:ns> with hostObj or hostAttr children for the names to add. */
 static void
 add_ns_add(xmlNodePtr parent, xmlNsPtr ns, const struct nsf_change *chg,
@@ -993,6 +1041,21 @@ nsf_epp_host_check_parse(struct nsf_strv *avail,
 		}
 		free(a);
 	}
+	return 0;
+}
+
+int
+nsf_epp_host_info_parse(struct nsf_strv *addrs,
+    const struct nsf_epp_response *r)
+{
+	xmlNodePtr inf = child(r->res_data, NSF_EPP_NS_HOST, "infData");
+
+	if (inf == NULL) {
+		return nsf_error_set(NSF_ERROR, "host:info answer without "
+		    "host:infData");
+	}
+	nsf_strv_init(addrs);
+	collect(addrs, inf, NSF_EPP_NS_HOST, "addr");
 	return 0;
 }
 

@@ -573,6 +573,7 @@ class Session:
             "host:check": self.host_check,
             "host:create": self.host_create,
             "host:delete": self.host_delete,
+            "host:update": self.host_update,
             "host:info": self.host_info,
             "poll": self.poll,
         }
@@ -880,6 +881,48 @@ class Session:
         etree.SubElement(cre_el, q(HOST, "name")).text = host
         etree.SubElement(cre_el, q(HOST, "crDate")).text = now_text()
         return self.response(1000, cl_trid, res=cre_el)
+
+    def host_update(self, cmd, cl_trid, fault):
+        reg = self.reg
+        upd = cmd.find(".//" + q(HOST, "update"))
+        host = upd.findtext(q(HOST, "name")).lower()
+        h = reg.hosts.get(host)
+        if h is None:
+            raise EppError(2303, None, (HOST, "name", host))
+        if h["sponsor"] != self.clid:
+            raise EppError(2201, None, (HOST, "name", host))
+        if upd.find(q(HOST, "chg")) is not None or \
+                upd.find(".//" + q(HOST, "status")) is not None:
+            raise EppError(2102, "this registry changes only the "
+                           "addresses of a host")
+        parts = {}
+        for tag in ("add", "rem"):
+            parts[tag] = []
+            for a in upd.findall("%s/%s" % (q(HOST, tag), q(HOST, "addr"))):
+                check_addr(host, a.text, a.get("ip", "v4"))
+                parts[tag].append(a.text)
+        if parts["add"] and not reg.internal(host):
+            raise EppError(2004, "external host %s takes no addresses" %
+                           host)
+        for a in parts["rem"]:
+            if a not in h["addrs"]:
+                raise EppError(2306, "host %s has no address %s" %
+                               (host, a), (HOST, "addr", a))
+        for a in parts["add"]:
+            if a in h["addrs"] and a not in parts["rem"]:
+                raise EppError(2302, "host %s already has address %s" %
+                               (host, a), (HOST, "addr", a))
+        addrs = [a for a in h["addrs"] if a not in parts["rem"]] + \
+            [a for a in parts["add"] if a not in h["addrs"] or
+             a in parts["rem"]]
+        if reg.internal(host) and not addrs:
+            raise EppError(2308, "subordinate host %s needs an address" %
+                           host)
+        h["addrs"] = addrs
+        for name, d in reg.domains.items():
+            if host in d["ns"]:
+                reg.publish(name)       # its glue changed
+        return self.response(1000, cl_trid)
 
     def host_delete(self, cmd, cl_trid, fault):
         reg = self.reg

@@ -75,6 +75,16 @@ updates_for() { # how many domain:update frames the registry got for $1
 	    END { print n + 0 }' "$T/reg.frames"
 }
 
+hostcreate() { # NAME ADDR FAMILY: a raw host:create frame
+	cat <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><create>
+<host:create xmlns:host="urn:ietf:params:xml:ns:host-1.0">
+<host:name>$1</host:name><host:addr ip="$3">$2</host:addr></host:create>
+</create><clTRID>TEST-HOSTCRE-1</clTRID></command></epp>
+XML
+}
+
 # --- observe
 epp_run observe observe example.test
 check_eq "observe: nameservers as the registry holds them" \
@@ -119,6 +129,26 @@ check "host:create: external host has no address" sh -c \
 check_eq "parent zone serves the glue" "192.0.2.53" \
     "$(glue_at_parent example.test ns1.example.test)"
 
+# --- an existing host inside the domain gets the policy's glue first
+hostcreate ns2.example.test 192.0.2.54 v4 >"$T/ns2.xml"
+epp_run ns2 raw "$T/ns2.xml"
+epp_run reglue apply example.test --add ns2.example.test=192.0.2.99,2001:DB8::0:99 \
+    --rem ns1.provider-c.example
+check_eq "existing in-domain host: glue changed, then the update" "done 1000" \
+    "$(jget "$T/reglue.json" 'd["result"] + " " + str(d["code"])')"
+f=$(ls "$T"/frames/reglue/*host-update.xml)
+check "one host:update adds the new addresses and removes the old" sh -c \
+    "grep -q '<host:add><host:addr ip=\"v4\">192.0.2.99</host:addr><host:addr ip=\"v6\">2001:db8::99</host:addr></host:add><host:rem><host:addr ip=\"v4\">192.0.2.54</host:addr></host:rem>' '$f'"
+check_eq "parent zone serves the new glue" "192.0.2.99" \
+    "$(glue_at_parent example.test ns2.example.test)"
+hostcreate ns3.example.test 2001:db8::53 v6 >"$T/ns3.xml"
+epp_run ns3 raw "$T/ns3.xml"
+epp_run reglue2 apply example.test --add ns3.example.test=2001:DB8:0::53 \
+    --rem ns2.example.test
+check "glue already right (written another way): no host:update" sh -c \
+    "ls '$T/frames/reglue2' | grep -q host-info &&
+    ! ls '$T/frames/reglue2' | grep -q host-update"
+
 # --- 2302 on host:create (someone created it meanwhile): used as it is
 epp_fault reg '[{"command": "host:create", "action": "code", "code": 2302, "apply": true}]'
 epp_run h2302 apply example.test --add ns2.provider-c.example --rem ns1.provider-c.example
@@ -132,7 +162,7 @@ check_eq "host under an unknown domain: refused with 2303" "refused 2303" \
 epp_run h2201 apply example.test --add ns9.provider-b.test
 check_grep "host of another registrar's domain: refused, host named" \
     'ns9.provider-b.test does not exist.*2201' "$T/h2201.json"
-check_eq "no update was sent for either" 3 "$(updates_for example.test)"
+check_eq "no update was sent for either" 5 "$(updates_for example.test)"
 
 # --- 2303 on the update: the host vanished after host:check said it
 # exists; the registry did nothing, so it is created and sent once more
@@ -219,15 +249,6 @@ epp_run hostdel raw "$T/hostdel.xml"
 check_eq "registry: deleting a linked host gives 2305" 2305 \
     "$(jget "$T/hostdel.json" 'd["code"]')"
 
-hostcreate() { # NAME ADDR FAMILY: a raw host:create frame
-	cat <<XML
-<?xml version="1.0" encoding="UTF-8"?>
-<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><create>
-<host:create xmlns:host="urn:ietf:params:xml:ns:host-1.0">
-<host:name>$1</host:name><host:addr ip="$3">$2</host:addr></host:create>
-</create><clTRID>TEST-HOSTCRE-1</clTRID></command></epp>
-XML
-}
 hostcreate ns5.example.test 192.0.2.300 v4 >"$T/badip.xml"
 epp_run badip raw "$T/badip.xml"
 hostcreate ns5.example.test 192.0.2.5 v6 >"$T/badfam.xml"

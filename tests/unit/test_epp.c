@@ -208,6 +208,26 @@ test_epp_host_check_avail(void **state)
 }
 
 static void
+test_epp_host_info_addresses(void **state)
+{
+	struct nsf_epp_response r;
+	struct nsf_strv addrs;
+
+	(void)state;
+	/* a host without addresses (an external one) */
+	parse_example(&r, "s-host-info-1000-linked.xml");
+	assert_int_equal(nsf_epp_host_info_parse(&addrs, &r), 0);
+	assert_int_equal(addrs.n, 0);
+	nsf_strv_deinit(&addrs);
+	nsf_epp_response_deinit(&r);
+	/* a host:check answer is no host:info answer */
+	parse_example(&r, "s-host-check-1000.xml");
+	assert_int_not_equal(nsf_epp_host_info_parse(&addrs, &r), 0);
+	assert_non_null(strstr(nsf_error_last(), "host:infData"));
+	nsf_epp_response_deinit(&r);
+}
+
+static void
 test_epp_poll_pan_data(void **state)
 {
 	struct nsf_epp_response r;
@@ -399,12 +419,17 @@ test_epp_commands_validate(void **state)
 	char *addrs[] = { "198.51.100.53" };
 	struct nsf_nameserver ns = { .name = "ns2.example.test",
 		.addrs = addrs, .naddrs = 1 };
-	xmlDocPtr docs[7];
+	struct nsf_strv add, rem;
+	xmlDocPtr docs[9];
 	size_t i;
 
 	(void)state;
 	nsf_strv_init(&objs);
 	nsf_strv_init(&exts);
+	nsf_strv_init(&add);
+	nsf_strv_init(&rem);
+	nsf_strv_push(&add, "2001:db8::99");
+	nsf_strv_push(&rem, "192.0.2.54");
 	nsf_strv_push(&objs, NSF_EPP_NS_DOMAIN);
 	nsf_strv_push(&exts, NSF_EPP_NS_SECDNS);
 	l.obj_uris = &objs;
@@ -416,12 +441,17 @@ test_epp_commands_validate(void **state)
 	docs[4] = nsf_epp_build_host_create(&ns, true, "NSFO-T-4");
 	docs[5] = nsf_epp_build_poll(NULL, "NSFO-T-5");
 	docs[6] = nsf_epp_build_poll("MSG-1", "NSFO-T-6");
+	docs[7] = nsf_epp_build_host_info("ns2.example.test", "NSFO-T-7");
+	docs[8] = nsf_epp_build_host_update("ns2.example.test", &add, &rem,
+	    "NSFO-T-8");
 	for (i = 0; i < NSF_ARRAY_SIZE(docs); i++) {
 		assert_schema_valid(docs[i]);
 		xmlFreeDoc(docs[i]);
 	}
 	nsf_strv_deinit(&objs);
 	nsf_strv_deinit(&exts);
+	nsf_strv_deinit(&add);
+	nsf_strv_deinit(&rem);
 }
 
 int
@@ -435,6 +465,7 @@ main(void)
 		cmocka_unit_test(test_epp_domain_info_host_attributes),
 		cmocka_unit_test(test_epp_domain_info_blocking_statuses),
 		cmocka_unit_test(test_epp_host_check_avail),
+		cmocka_unit_test(test_epp_host_info_addresses),
 		cmocka_unit_test(test_epp_poll_pan_data),
 		cmocka_unit_test(test_epp_error_details),
 		cmocka_unit_test(test_epp_cltrid_must_match),
