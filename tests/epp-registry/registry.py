@@ -97,7 +97,7 @@ def check_addr(host, addr, family):
     try:
         ok = socket.inet_pton(socket.AF_INET6 if family == "v6" else
                               socket.AF_INET, addr) is not None
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError):
         ok = False
     if not ok:
         raise EppError(2005, "%s: %s is not an IP%s address" %
