@@ -110,16 +110,19 @@ check "the domain is a field of its events" grep -q \
 nsf_stop_pid "$NSD_PID_prov_a"
 check "provider A down: the hook now holds provider B" \
     wait_for 30 grep -qx ns1.b.test "$T/held/x.test"
+state_log() {
+	git --git-dir="$T/repo.git" log nsfailover/state 2>/dev/null
+}
 check "the failover is on the remote's state branch" wait_for 15 sh -c \
-    "git --git-dir='$T/repo.git' log nsfailover/state | grep -q 'Action: failover'"
-check "... with the hook's transaction id" sh -c \
-    "git --git-dir='$T/repo.git' log nsfailover/state | grep -q 'Server-TRID: HOOK-1'"
+    "$(declare -f state_log); T='$T'; state_log | grep -q 'Action: failover'"
+check "... with the hook's transaction id" \
+    grep -q 'Server-TRID: HOOK-1' <(state_log)
 check "git fsck --strict is clean" git --git-dir="$T/repo.git" fsck \
     --strict --no-progress
 
 kill -HUP "$pid"
-check "SIGHUP reloads" wait_for 10 grep -q "configuration and secrets reloaded" \
-    "$T/log"
+check "SIGHUP reloads" wait_for 10 \
+    grep -q "configuration and secrets reloaded" "$T/log"
 check "... and the daemon keeps running" kill -0 "$pid"
 
 kill -TERM "$pid"
