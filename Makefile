@@ -75,22 +75,45 @@ bench: nsfailover $(TOOL_BIN)
 demo: nsfailover
 	examples/lab/run
 
+# `make install PREFIX=/usr DESTDIR=/tmp/pkg`: the binary, the man pages,
+# the systemd unit (with this BINDIR) and its sysusers.d entry, and the
+# example configuration and operator docs.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DOCDIR ?= $(PREFIX)/share/doc/nsfailover
+MAN1 := $(wildcard docs/man/*.1)
+MAN5 := $(wildcard docs/man/*.5)
+DOCS := docs/configuration.md docs/operations.md
+EXAMPLES := examples/etc/nsfailover/nsfailover.yaml \
+	examples/etc/nsfailover/secrets.yaml.example
+
 install: nsfailover
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)/examples
 	install -m 755 nsfailover $(DESTDIR)$(BINDIR)/nsfailover
-	for f in docs/man/*.1; do [ -f "$$f" ] && \
-	    install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man1/; done; true
-	for f in docs/man/*.5; do [ -f "$$f" ] && \
-	    install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man5/; done; true
-	if [ -f ci/systemd/nsfailover.service ]; then \
-	    install -d $(DESTDIR)$(PREFIX)/lib/systemd/system && \
-	    install -m 644 ci/systemd/nsfailover.service \
-	        $(DESTDIR)$(PREFIX)/lib/systemd/system/; fi
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	sed 's|/usr/local/bin/nsfailover|$(BINDIR)/nsfailover|g' \
+	    examples/systemd/nsfailover.service \
+	    >$(DESTDIR)$(UNITDIR)/nsfailover.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/nsfailover.service
+	install -m 644 examples/systemd/nsfailover.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/nsfailover.conf
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nsfailover \
+	    $(DESTDIR)$(UNITDIR)/nsfailover.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/nsfailover.conf \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build nsfailover
 
-.PHONY: all test test-build bench demo install clean
+.PHONY: all test test-build bench demo install uninstall clean
 
 -include $(OBJ:.o=.d) $(T_OBJ:.o=.d)

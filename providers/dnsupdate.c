@@ -2,6 +2,7 @@
  * TSIG-signed RFC 2136 UPDATE (a delegated subdomain, a lab parent). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -76,11 +77,55 @@ du_socket(const struct du_conn *c, int type)
 	return fd;
 }
 
+#define DU_OPCODE(hdr) ((hdr)[2] & 0x78)
+
+/* Where the question of a message we built ends (names uncompressed). */
+static size_t
+question_end(const uint8_t *w, size_t len)
+{
+	size_t pos = 12;
+
+	while (pos < len && w[pos] != 0) {
+		pos += 1 + (size_t)w[pos];
+	}
+	return pos + 5;
+}
+
+/* Same question: the name compared without case, type and class exactly
+ * (servers echo the name as received, but may change its case). */
+static bool
+same_question(const uint8_t *resp, size_t len, const uint8_t *qw,
+    size_t qlen)
+{
+	size_t end = question_end(qw, qlen), i;
+
+	if (end > len || end > qlen || resp[4] != 0 || resp[5] != 1) {
+		return false;
+	}
+	for (i = 12; i < end - 4; i++) {
+		if (tolower(resp[i]) != tolower(qw[i])) {
+			return false;
+		}
+	}
+	return memcmp(resp + end - 4, qw + end - 4, 4) == 0;
+}
+
+/*
+ * Is `resp` the answer to our message `q`: same id, the QR bit, the same
+ * opcode, and for a query the same question?  An UPDATE's answer is not
+ * held to its zone section: servers may leave it out of error answers,
+ * and the TSIG signature over it is checked instead.
+ */
 static bool
 is_answer_to(const uint8_t *resp, size_t len, const struct nsf_buf *q)
 {
-	return len >= 12 && memcmp(resp, q->data, 2) == 0 &&
-	    (resp[2] & 0x80) != 0;
+	const uint8_t *qw = (const uint8_t *)q->data;
+
+	if (len < 12 || memcmp(resp, qw, 2) != 0 || (resp[2] & 0x80) == 0 ||
+	    DU_OPCODE(resp) != DU_OPCODE(qw)) {
+		return false;
+	}
+	return DU_OPCODE(qw) != 0 || same_question(resp, len, qw, q->len);
 }
 
 /* One question over UDP, resent with backoff until the deadline. */
@@ -90,6 +135,7 @@ udp_exchange(struct du_conn *c, const struct nsf_buf *q, int64_t until,
 {
 	uint8_t buf[65535];
 	int64_t interval = DU_RETRANSMIT_MS, next = 0;
+	unsigned ignored = 0;   /* datagrams that were not our answer */
 	int fd, rc;
 	ssize_t n;
 
@@ -131,11 +177,19 @@ udp_exchange(struct du_conn *c, const struct nsf_buf *q, int64_t until,
 			rc = 0;
 			goto out;
 		}
+		if (n >= 0) {
+			ignored++;
+		}
 	}
 
 out:
 	close(fd);
-	if (rc == NSF_ETIMEOUT) {
+	if (rc == NSF_ETIMEOUT && ignored > 0) {
+		rc = nsf_error_set(NSF_ETIMEOUT, "%s did not answer within "
+		    "the registry timeout; %u datagram(s) came back that were "
+		    "not the answer to our query (another id, opcode or "
+		    "question) and were ignored", c->server, ignored);
+	} else if (rc == NSF_ETIMEOUT) {
 		rc = nsf_error_set(NSF_ETIMEOUT, "%s did not answer within "
 		    "the registry timeout", c->server);
 	}
@@ -200,7 +254,8 @@ tcp_read_all(int fd, uint8_t *p, size_t len, int64_t until)
 
 		if (n == 0) {
 			return nsf_error_set(NSF_ERROR, "the server closed "
-			    "the connection before answering");
+			    "the connection before its whole answer came "
+			    "(%zu bytes missing)", len);
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			return nsf_error_set(NSF_ERROR, "recv: %s",
@@ -255,8 +310,9 @@ tcp_exchange(struct du_conn *c, const struct nsf_buf *q, int64_t until,
 	body = nsf_xmalloc(len ? len : 1);
 	rc = tcp_read_all(fd, body, len, until);
 	if (rc == 0 && !is_answer_to(body, len, q)) {
-		rc = nsf_error_set(NSF_ERROR, "%s answered with a message "
-		    "that is not the answer to ours", c->server);
+		rc = nsf_error_set(NSF_ERROR, "%s answered over TCP with a "
+		    "message that is not the answer to ours (another id, "
+		    "opcode or question)", c->server);
 	}
 	if (rc == 0) {
 		nsf_buf_put(resp, body, len);
@@ -270,6 +326,23 @@ out:
 		    "the registry timeout", c->server);
 	}
 	return rc;
+}
+
+/* Seconds since the epoch, as signed into TSIG.  The test build can
+ * skew it (NSF_TEST_CLOCK_SKEW, seconds) so that a real server answers
+ * BADTIME; the daemon's build has no such switch. */
+static int64_t
+tsig_clock(void)
+{
+	int64_t now = nsf_now_ms() / 1000;
+#ifdef NSF_TESTING
+	const char *skew = getenv("NSF_TEST_CLOCK_SKEW");
+
+	if (skew != NULL) {
+		now += strtoll(skew, NULL, 10);
+	}
+#endif
+	return now;
 }
 
 static uint16_t
@@ -324,6 +397,10 @@ du_query(ldns_pkt **out, struct du_conn *c, const char *name,
 	if (rc == 0 && ((uint8_t)r.data[2] & 0x02) != 0) {
 		nsf_buf_deinit(&r);
 		rc = tcp_exchange(c, &q, until, &r);
+		if (rc == 0 && ((uint8_t)r.data[2] & 0x02) != 0) {
+			rc = nsf_error_set(NSF_ERROR, "%s sent a truncated "
+			    "answer for %s even over TCP", c->server, name);
+		}
 	}
 	if (rc < 0) {
 		goto out;
@@ -979,9 +1056,10 @@ check_change(const struct du_conn *c, const struct nsf_change *chg,
 
 		if (nsf_name_in_zone(ns->name, chg->domain) &&
 		    ns->naddrs == 0) {
-			return nsf_error_set(NSF_EINVAL, "%s lies inside %s, so "
-			    "the parent must hold its glue, and the policy "
-			    "gives it no address", ns->name, chg->domain);
+			return nsf_error_set(NSF_EINVAL, "%s lies inside %s, "
+			    "so the parent must hold its glue, and the "
+			    "policy gives it no address", ns->name,
+			    chg->domain);
 		}
 		rc = check_addresses(ns);
 		if (rc < 0) {
@@ -1114,7 +1192,12 @@ send_update(struct du_conn *c, ldns_pkt *p, struct nsf_outcome *out,
 	rc = pkt_to_buf(&q, p);
 	if (rc == 0) {
 		rc = nsf_tsig_sign(&q, mac, &mac_len, &c->key,
-		    nsf_now_ms() / 1000);
+		    tsig_clock());
+	}
+	if (rc == 0 && q.len > 65535) {
+		rc = nsf_error_set(NSF_EINVAL, "the update would be %zu "
+		    "bytes, more than one DNS message holds (65535): split "
+		    "the change", q.len);
 	}
 	if (rc < 0) {
 		outcome_set(out, NSF_APPLY_REFUSED, 0, "%s", nsf_error_last());
@@ -1128,8 +1211,9 @@ send_update(struct du_conn *c, ldns_pkt *p, struct nsf_outcome *out,
 	}
 	if (rc < 0) {
 		outcome_set(out, NSF_APPLY_UNKNOWN, 0, "the update was sent "
-		    "but no answer came back (%s); the primary may have "
-		    "applied it: observe before any retry", nsf_error_last());
+		    "but no usable answer came back (%s); the primary may "
+		    "have applied it: observe before any retry",
+		    nsf_error_last());
 		goto out;
 	}
 	if (ldns_wire2pkt(&rp, (uint8_t *)r.data, r.len) != LDNS_STATUS_OK) {
@@ -1140,7 +1224,7 @@ send_update(struct du_conn *c, ldns_pkt *p, struct nsf_outcome *out,
 		goto out;
 	}
 	vrc = nsf_tsig_verify(&terr, (const uint8_t *)r.data, r.len, &c->key,
-	    mac, mac_len, nsf_now_ms() / 1000);
+	    mac, mac_len, tsig_clock());
 	rc = judge_answer(c, ldns_pkt_get_rcode(rp), vrc, terr, out);
 
 out:
@@ -1224,6 +1308,57 @@ pause_ms(int64_t ms, int64_t until)
 	}
 }
 
+/* An address in the form ldns prints it, so that "FD00:0::31" and
+ * "fd00::31" compare equal; the text itself when it is not one. */
+static void
+canonical_addr(char *out, size_t n, const char *addr)
+{
+	unsigned char bin[16];
+	int af = is_ipv6(addr) ? AF_INET6 : AF_INET;
+
+	if (inet_pton(af, addr, bin) != 1 ||
+	    inet_ntop(af, bin, out, (socklen_t)n) == NULL) {
+		snprintf(out, n, "%s", addr);
+	}
+}
+
+/* Does the parent hold exactly the policy's addresses as glue for each
+ * added name inside the domain?  Names the glue is wrong for go into
+ * `wrong`. */
+static bool
+glue_as_asked(const struct nsf_delegation *d, const struct nsf_change *chg,
+    struct nsf_strv *wrong)
+{
+	size_t i, j, held;
+
+	for (i = 0; i < chg->nadd; i++) {
+		const struct nsf_nameserver *ns = chg->add[i];
+		size_t nlen = strlen(ns->name);
+		bool ok = true;
+
+		if (!nsf_name_in_zone(ns->name, chg->domain)) {
+			continue;
+		}
+		for (j = 0; ok && j < ns->naddrs; j++) {
+			char want[INET6_ADDRSTRLEN + 256], a[INET6_ADDRSTRLEN];
+
+			canonical_addr(a, sizeof(a), ns->addrs[j]);
+			snprintf(want, sizeof(want), "%s %s", ns->name, a);
+			ok = nsf_strv_contains(&d->glue, want);
+		}
+		for (j = 0, held = 0; j < d->glue.n; j++) {
+			if (strncmp(d->glue.v[j], ns->name, nlen) == 0 &&
+			    d->glue.v[j][nlen] == ' ') {
+				held++;
+			}
+		}
+		if (!ok || held != ns->naddrs) {
+			nsf_strv_push(wrong, ns->name);
+		}
+	}
+	return wrong->n == 0;
+}
+
 /*
  * Reads the set back: a server can answer NOERROR and keep the old data
  * (a broken update policy, a secondary that forwards nowhere).  One second
@@ -1235,14 +1370,18 @@ read_back(struct du_conn *c, const struct nsf_change *chg,
     int64_t until)
 {
 	struct nsf_delegation now;
+	struct nsf_strv bad_glue;
 	char *got;
 	int attempt, rc = 0;
 
+	nsf_strv_init(&bad_glue);
 	for (attempt = 0; attempt < 2; attempt++) {
 		nsf_delegation_init(&now);
+		nsf_strv_deinit(&bad_glue);
 		rc = read_delegation(c, chg->domain, &now, until);
 		if (rc == 0 && nsf_strv_same_set(&now.ns, expected) &&
-		    ds_as_asked(&now, chg)) {
+		    ds_as_asked(&now, chg) &&
+		    glue_as_asked(&now, chg, &bad_glue)) {
 			free(out->server_trid);
 			out->server_trid = zone_serial(c, until);
 			nsf_delegation_deinit(&now);
@@ -1258,8 +1397,7 @@ read_back(struct du_conn *c, const struct nsf_change *chg,
 		outcome_set(out, NSF_APPLY_UNKNOWN, out->code, "%s answered "
 		    "NOERROR, but reading the delegation back failed (%s); "
 		    "observe before any retry", c->server, nsf_error_last());
-		nsf_delegation_deinit(&now);
-		return;
+		goto out;
 	}
 	got = nsf_strv_join(&now.ns, ", ");
 	if (nsf_strv_same_set(&now.ns, chg->observed) &&
@@ -1267,10 +1405,18 @@ read_back(struct du_conn *c, const struct nsf_change *chg,
 		outcome_set(out, NSF_APPLY_FAILED, out->code, "%s answered "
 		    "NOERROR but still serves the old nameservers (%s): the "
 		    "update was not applied", c->server, got);
-	} else if (nsf_strv_same_set(&now.ns, expected)) {
+	} else if (nsf_strv_same_set(&now.ns, expected) &&
+	    !ds_as_asked(&now, chg)) {
 		outcome_set(out, NSF_APPLY_FAILED, out->code, "%s answered "
 		    "NOERROR and serves the new nameservers, but not the DS "
 		    "records asked for", c->server);
+	} else if (nsf_strv_same_set(&now.ns, expected)) {
+		char *names = nsf_strv_join(&bad_glue, ", ");
+
+		outcome_set(out, NSF_APPLY_FAILED, out->code, "%s answered "
+		    "NOERROR and serves the new nameservers, but not the glue "
+		    "addresses the policy gives for %s", c->server, names);
+		free(names);
 	} else {
 		outcome_set(out, NSF_APPLY_UNKNOWN, out->code, "%s answered "
 		    "NOERROR but now serves %s, neither the old set nor the "
@@ -1278,6 +1424,9 @@ read_back(struct du_conn *c, const struct nsf_change *chg,
 		    got[0] ? got : "no nameservers");
 	}
 	free(got);
+
+out:
+	nsf_strv_deinit(&bad_glue);
 	nsf_delegation_deinit(&now);
 }
 

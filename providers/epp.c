@@ -15,7 +15,9 @@
  * is unknown and the caller re-reads with domain:info.  Read-only commands
  * are retried once on a fresh session.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,7 @@ struct epp_conn {
 	struct nsf_epp_tls tls;
 	struct nsf_epp_tls_cfg tcfg;    /* strings below are owned copies */
 	char *host, *ca_file, *cert, *key, *credential;
+	char *tls_name;         /* name verified instead of host, or NULL */
 	char *username;
 	char *password;         /* never logged or traced */
 	struct nsf_epp_greeting greeting;
@@ -84,6 +87,18 @@ session_drop(struct epp_conn *c, const char *why)
 	}
 	nsf_epp_tls_close(&c->tls);
 	c->ready = false;
+}
+
+/* Puts the registry and the step in front of the error just set, so the
+ * message a caller logs says where it happened. */
+static int
+error_in(const struct epp_conn *c, int rc, const char *step)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "%s", nsf_error_last());
+	return nsf_error_set(rc, "registry %s, %s: %s", reg_name(c), step,
+	    why);
 }
 
 /* Test tooling: keeps a copy of a sent frame (password already masked). */
@@ -167,14 +182,14 @@ exchange(struct epp_conn *c, xmlDocPtr doc, xmlDocPtr shown,
 	rc = exchange_raw(c, doc, shown, what, &frame, &len, sent);
 	if (rc < 0) {
 		session_drop(c, nsf_error_last());
-		return rc;
+		return error_in(c, rc, what);
 	}
 
 	rc = nsf_epp_response_parse(r, frame, len, cl_trid);
 	free(frame);
 	if (rc < 0) {
 		session_drop(c, nsf_error_last());
-		return rc;
+		return error_in(c, rc, what);
 	}
 	if (r->code >= 2500 || r->code == 1500) {
 		session_drop(c, nsf_epp_code_text(r->code));
@@ -262,9 +277,10 @@ login_result(struct epp_conn *c, const struct nsf_epp_response *r)
 	}
 	if (r->code == 2200 || r->code == 2501) {
 		return nsf_error_set(NSF_EINVAL, "registry %s refused the "
-		    "login of '%s' (%d %s): check credential '%s'",
+		    "login of '%s' (%d %s%s%s): check credential '%s'",
 		    reg_name(c), c->username, r->code,
-		    nsf_epp_code_text(r->code), c->credential);
+		    nsf_epp_code_text(r->code), r->reason ? ": " : "",
+		    r->reason ? r->reason : "", c->credential);
 	}
 	return nsf_error_set(NSF_EUNREACHABLE, "registry %s refused the "
 	    "login (%d %s: %s)", reg_name(c), r->code,
@@ -322,13 +338,13 @@ session_start(struct epp_conn *c)
 
 	rc = nsf_epp_tls_open(&c->tls, &c->tcfg, dl);
 	if (rc < 0) {
-		return rc;
+		return error_in(c, rc, "connecting");
 	}
 
 	rc = read_greeting(c, dl);
 	if (rc < 0) {
 		nsf_epp_tls_close(&c->tls);
-		return rc;
+		return error_in(c, rc, "greeting");
 	}
 
 	rc = login(c);
@@ -358,7 +374,8 @@ session_ensure(struct epp_conn *c)
 	if (c->ready && !nsf_epp_tls_peer_gone(&c->tls)) {
 		return 0;
 	}
-	session_drop(c, "the registry closed the connection");
+	session_drop(c, "the registry closed the connection or sent data "
+	    "nobody asked for");
 	if (now < c->next_attempt_ms) {
 		return nsf_error_set(NSF_EUNREACHABLE, "registry %s: waiting "
 		    "%lld ms before the next connection attempt", reg_name(c),
@@ -478,7 +495,46 @@ struct effective {
 	size_t nadd;
 	const char **rem;
 	size_t nrem;
+	struct nsf_ds *ds_add;  /* shallow copies: digests not owned */
+	size_t nds_add;
+	struct nsf_ds *ds_rem;
+	size_t nds_rem;
 };
+
+static bool
+ds_listed(const struct nsf_delegation *d, const struct nsf_ds *ds)
+{
+	size_t i;
+
+	for (i = 0; i < d->nds; i++) {
+		if (nsf_ds_equal(&d->ds[i], ds)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The same for DS: adding a listed record or removing an absent one. */
+static void
+effective_ds(struct effective *e, const struct nsf_change *chg,
+    const struct nsf_delegation *live)
+{
+	size_t i;
+
+	e->ds_add = nsf_xcalloc(chg->nds_add + 1, sizeof(*e->ds_add));
+	e->ds_rem = nsf_xcalloc(chg->nds_rem + 1, sizeof(*e->ds_rem));
+	e->nds_add = e->nds_rem = 0;
+	for (i = 0; chg->ds_change && i < chg->nds_add; i++) {
+		if (!ds_listed(live, &chg->ds_add[i])) {
+			e->ds_add[e->nds_add++] = chg->ds_add[i];
+		}
+	}
+	for (i = 0; chg->ds_change && i < chg->nds_rem; i++) {
+		if (ds_listed(live, &chg->ds_rem[i])) {
+			e->ds_rem[e->nds_rem++] = chg->ds_rem[i];
+		}
+	}
+}
 
 static void
 effective_compute(struct effective *e, const struct nsf_change *chg,
@@ -499,6 +555,7 @@ effective_compute(struct effective *e, const struct nsf_change *chg,
 			e->rem[e->nrem++] = chg->rem[i];
 		}
 	}
+	effective_ds(e, chg, live);
 }
 
 /* host:create for one name that does not exist yet.  Returns 0 when the
@@ -599,7 +656,157 @@ glue_check(const struct nsf_change *chg, const struct effective *e,
 	return 0;
 }
 
-/* Host objects: every added name must exist before the update. */
+/* An address in the registry's usual text form, so "2001:DB8::0:53" and
+ * "2001:db8::53" compare equal; text that is no address stays as it is. */
+static char *
+addr_norm(const char *addr)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	char text[INET6_ADDRSTRLEN];
+	int af = strchr(addr, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(af, addr, bin) != 1 ||
+	    inet_ntop(af, bin, text, sizeof(text)) == NULL) {
+		return nsf_xstrdup(addr);
+	}
+	return nsf_xstrdup(text);
+}
+
+/* What host:update must add and remove to turn the registry's addresses
+ * (`have`, as it wrote them) into `want` (normalised).  Removals use the
+ * registry's own text. */
+static void
+addr_diff(struct nsf_strv *add, struct nsf_strv *rem,
+    const struct nsf_strv *have, const struct nsf_strv *want)
+{
+	struct nsf_strv norm;
+	size_t i;
+
+	nsf_strv_init(&norm);
+	for (i = 0; i < have->n; i++) {
+		nsf_strv_push_owned(&norm, addr_norm(have->v[i]));
+	}
+	for (i = 0; i < want->n; i++) {
+		if (!nsf_strv_contains(&norm, want->v[i]) &&
+		    !nsf_strv_contains(add, want->v[i])) {
+			nsf_strv_push(add, want->v[i]);
+		}
+	}
+	for (i = 0; i < have->n; i++) {
+		if (!nsf_strv_contains(want, norm.v[i])) {
+			nsf_strv_push(rem, have->v[i]);
+		}
+	}
+	nsf_strv_deinit(&norm);
+}
+
+/* host:info: the host's addresses as the registry writes them.  0, or
+ * fills `o`. */
+static int
+host_addrs(struct epp_conn *c, const char *name, struct nsf_strv *out,
+    struct nsf_outcome *o)
+{
+	struct nsf_epp_response r;
+	char trid[64];
+	xmlDocPtr doc;
+	int rc;
+
+	nsf_epp_response_init(&r);
+	trid_new(c, trid, sizeof(trid));
+	doc = nsf_epp_build_host_info(name, trid);
+	rc = command_ro(c, doc, "host-info", trid, &r);
+	xmlFreeDoc(doc);
+	if (rc == 0 && r.code != 1000) {
+		rc = nsf_error_set(NSF_ERROR, "%d %s (%s)", r.code,
+		    nsf_epp_code_text(r.code), r.msg);
+	}
+	if (rc == 0) {
+		rc = nsf_epp_host_info_parse(out, &r);
+	}
+	nsf_epp_response_deinit(&r);
+	if (rc < 0) {
+		outcome_set(o, NSF_APPLY_FAILED, 0, NULL, nsf_xasprintf(
+		    "host:info %s failed: %s; nothing was changed", name,
+		    nsf_error_last()));
+		return 1;
+	}
+	return 0;
+}
+
+/* host:update with the address changes; 0, or fills `o`. */
+static int
+host_update(struct epp_conn *c, const struct nsf_change *chg,
+    const char *name, const struct nsf_strv *add,
+    const struct nsf_strv *rem, struct nsf_outcome *o)
+{
+	struct nsf_epp_response r;
+	char trid[64];
+	xmlDocPtr doc;
+	bool sent;
+	int rc;
+
+	nsf_epp_response_init(&r);
+	trid_new(c, trid, sizeof(trid));
+	doc = nsf_epp_build_host_update(name, add, rem, trid);
+	rc = exchange(c, doc, NULL, "host-update", trid, &r, &sent);
+	xmlFreeDoc(doc);
+	if (rc == 0 && r.code == 1000) {
+		nsf_notice(NSF_SRC_REGISTRY, chg->domain, "glue of host %s "
+		    "changed at registry %s (%zu address(es) added, %zu "
+		    "removed)", name, reg_name(c), add->n, rem->n);
+	} else if (rc == 0) {
+		outcome_set(o, nsf_epp_result_class(r.code) ==
+		    NSF_APPLY_REFUSED ? NSF_APPLY_REFUSED : NSF_APPLY_FAILED,
+		    r.code, &r, nsf_xasprintf("the registry refused to change "
+		    "the glue of host %s: %d %s (%s); the delegation was not "
+		    "touched", name, r.code, nsf_epp_code_text(r.code),
+		    r.msg));
+		rc = 1;
+	} else {
+		/* the next pass reads the host again before any change */
+		outcome_set(o, NSF_APPLY_FAILED, 0, NULL, nsf_xasprintf(
+		    "host:update %s failed (%s); the delegation was not "
+		    "touched", name, nsf_error_last()));
+		rc = 1;
+	}
+	nsf_epp_response_deinit(&r);
+	return rc;
+}
+
+/* A host object inside the domain that exists already gets the glue the
+ * policy gives it: host:info, then one host:update when they differ.
+ * Returns 0 when its glue is right; otherwise fills `o` and returns 1. */
+static int
+glue_sync(struct epp_conn *c, const struct nsf_change *chg,
+    const struct nsf_nameserver *ns, struct nsf_outcome *o)
+{
+	struct nsf_strv have, want, add, rem;
+	size_t i;
+	int stop;
+
+	nsf_strv_init(&have);
+	nsf_strv_init(&want);
+	nsf_strv_init(&add);
+	nsf_strv_init(&rem);
+	stop = host_addrs(c, ns->name, &have, o);
+	if (stop == 0) {
+		for (i = 0; i < ns->naddrs; i++) {
+			nsf_strv_push_owned(&want, addr_norm(ns->addrs[i]));
+		}
+		addr_diff(&add, &rem, &have, &want);
+	}
+	if (stop == 0 && (add.n > 0 || rem.n > 0)) {
+		stop = host_update(c, chg, ns->name, &add, &rem, o);
+	}
+	nsf_strv_deinit(&have);
+	nsf_strv_deinit(&want);
+	nsf_strv_deinit(&add);
+	nsf_strv_deinit(&rem);
+	return stop;
+}
+
+/* Host objects: every added name must exist before the update, and one
+ * inside the domain must carry the policy's glue. */
 static int
 hosts_ensure(struct epp_conn *c, const struct nsf_change *chg,
     const struct effective *e, struct nsf_outcome *o)
@@ -620,6 +827,9 @@ hosts_ensure(struct epp_conn *c, const struct nsf_change *chg,
 	for (i = 0; i < e->nadd && stop == 0; i++) {
 		if (nsf_strv_contains(&avail, e->add[i]->name)) {
 			stop = host_create(c, chg, e->add[i], o);
+		} else if (e->add[i]->naddrs > 0 &&
+		    nsf_name_in_zone(e->add[i]->name, chg->domain)) {
+			stop = glue_sync(c, chg, e->add[i], o);
 		}
 	}
 	nsf_strv_deinit(&avail);
@@ -719,10 +929,44 @@ update_result(struct epp_conn *c, const struct nsf_change *chg,
 	    nsf_apply_result_name(res), reg_name(c), m, r->sv_trid);
 }
 
+/* The added host object a 2303 answer names, or NULL. */
+static const struct nsf_nameserver *
+vanished_host(const struct epp_conn *c, const struct effective *e,
+    const struct nsf_epp_response *r)
+{
+	size_t i;
+
+	if (r->code != 2303 || !c->host_objects || r->value == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < e->nadd; i++) {
+		if (strcasecmp(e->add[i]->name, r->value) == 0) {
+			return e->add[i];
+		}
+	}
+	return NULL;
+}
+
+/* Sends the update on a live session; *sent as exchange sets it. */
+static int
+update_exchange(struct epp_conn *c, xmlDocPtr doc, const char *cl_trid,
+    struct nsf_epp_response *r, bool *sent)
+{
+	int rc;
+
+	*sent = false;
+	rc = session_ensure(c);
+	if (rc < 0) {
+		return rc;
+	}
+	return exchange(c, doc, NULL, "domain-update", cl_trid, r, sent);
+}
+
 static void
 update_send(struct epp_conn *c, const struct nsf_change *chg,
     const struct effective *e, struct nsf_outcome *o)
 {
+	const struct nsf_nameserver *gone;
 	struct nsf_change eff = *chg;
 	struct nsf_epp_response r;
 	xmlDocPtr doc;
@@ -733,15 +977,28 @@ update_send(struct epp_conn *c, const struct nsf_change *chg,
 	eff.nadd = e->nadd;
 	eff.rem = (const char *const *)e->rem;
 	eff.nrem = e->nrem;
+	eff.ds_add = e->ds_add;
+	eff.nds_add = e->nds_add;
+	eff.ds_rem = e->ds_rem;
+	eff.nds_rem = e->nds_rem;
+	eff.ds_change = e->nds_add > 0 || e->nds_rem > 0;
 	nsf_epp_response_init(&r);
 	doc = nsf_epp_build_domain_update(&eff, !c->host_objects,
 	    o->client_trid);
-	rc = session_ensure(c);
-	if (rc == 0) {
-		rc = exchange(c, doc, NULL, "domain-update", o->client_trid,
-		    &r, &sent);
-	} else {
-		sent = false;
+	rc = update_exchange(c, doc, o->client_trid, &r, &sent);
+	gone = rc == 0 ? vanished_host(c, e, &r) : NULL;
+	if (gone != NULL) {
+		/* 2303 is a refusal: nothing was done, so sending again
+		 * once the host exists is safe (not a blind resend). */
+		nsf_notice(NSF_SRC_REGISTRY, chg->domain, "host %s vanished "
+		    "after host:check (2303); creating it and sending the "
+		    "update again", gone->name);
+		nsf_epp_response_deinit(&r);
+		if (host_create(c, chg, gone, o) != 0) {
+			xmlFreeDoc(doc);
+			return;
+		}
+		rc = update_exchange(c, doc, o->client_trid, &r, &sent);
 	}
 	xmlFreeDoc(doc);
 	if (rc < 0) {
@@ -781,6 +1038,17 @@ apply_precheck(struct epp_conn *c, const struct nsf_change *chg,
 		    "nothing was sent", blocking, chg->domain));
 		return 1;
 	}
+	if (nsf_strv_contains(&di->deleg.statuses, "pendingUpdate")) {
+		/* An earlier update (ours after a 1001, or someone else's)
+		 * has not completed: sending another one would be refused
+		 * or queued behind it.  Wait for info or poll to show the
+		 * outcome, then plan again. */
+		outcome_set(o, NSF_APPLY_PENDING, 0, NULL, nsf_xasprintf(
+		    "an update of %s is already pending at registry %s "
+		    "(pendingUpdate); nothing was sent; domain:info or poll "
+		    "shows when it completes", chg->domain, reg_name(c)));
+		return 1;
+	}
 	if (chg->ds_change && !c->secdns) {
 		o->config_problem = true;
 		outcome_set(o, NSF_APPLY_REFUSED, 0, NULL, nsf_xasprintf(
@@ -802,10 +1070,11 @@ apply_steps(struct epp_conn *c, const struct nsf_change *chg,
 		return false;
 	}
 	effective_compute(e, chg, &di->deleg);
-	if (e->nadd == 0 && e->nrem == 0 && !chg->ds_change) {
+	if (e->nadd == 0 && e->nrem == 0 && e->nds_add == 0 &&
+	    e->nds_rem == 0) {
 		outcome_set(o, NSF_APPLY_DONE, 0, NULL, nsf_xstrdup("the "
-		    "registry already holds the wanted nameservers; nothing "
-		    "was sent"));
+		    "registry already holds the wanted nameservers and DS "
+		    "records; nothing was sent"));
 		return false;
 	}
 	if (hosts_ensure(c, chg, e, o) != 0) {
@@ -829,13 +1098,25 @@ epp_apply(struct nsf_registry_conn *base, const struct nsf_change *chg,
 	o->client_trid = nsf_xstrdup(chg->client_trid ? chg->client_trid :
 	    trid);
 	nsf_epp_domain_info_init(&di);
-	if (!apply_steps(c, chg, &di, &e, o) &&
-	    (o->result == NSF_APPLY_REFUSED || o->result == NSF_APPLY_FAILED)) {
-		nsf_warn(NSF_SRC_REGISTRY, chg->domain, "change %s: %s",
-		    nsf_apply_result_name(o->result), o->message);
+	if (strlen(o->client_trid) < 3 || strlen(o->client_trid) > 64) {
+		/* the schema would make the registry answer 2001 */
+		o->config_problem = true;
+		outcome_set(o, NSF_APPLY_REFUSED, 0, NULL, nsf_xasprintf(
+		    "client transaction id '%s' has %zu characters; EPP "
+		    "allows 3 to 64 (RFC 5730); nothing was sent",
+		    o->client_trid, strlen(o->client_trid)));
+		nsf_warn(NSF_SRC_REGISTRY, chg->domain, "%s", o->message);
+	} else if (!apply_steps(c, chg, &di, &e, o) &&
+	    o->result != NSF_APPLY_DONE) {
+		nsf_log(o->result == NSF_APPLY_PENDING ? NSF_LOG_NOTICE :
+		    NSF_LOG_WARNING, NSF_SRC_REGISTRY, chg->domain,
+		    "change %s: %s", nsf_apply_result_name(o->result),
+		    o->message);
 	}
 	free(e.add);
 	free(e.rem);
+	free(e.ds_add);
+	free(e.ds_rem);
 	nsf_epp_domain_info_deinit(&di);
 	return 0;
 }
@@ -934,6 +1215,11 @@ epp_keepalive(struct nsf_registry_conn *base)
 	    nsf_mono_ms() - c->last_io_ms < (int64_t)c->keepalive_ms) {
 		return 0;
 	}
+	if (nsf_epp_tls_peer_gone(&c->tls)) {
+		/* nothing to keep: the next command opens a new session */
+		session_drop(c, "the registry closed the idle session");
+		return 0;
+	}
 	doc = nsf_epp_build_hello();
 	rc = exchange_raw(c, doc, NULL, "hello", &frame, &len, &sent);
 	xmlFreeDoc(doc);
@@ -945,6 +1231,7 @@ epp_keepalive(struct nsf_registry_conn *base)
 	free(frame);
 	if (rc < 0) {
 		session_drop(c, nsf_error_last());
+		rc = error_in(c, rc, "hello");
 	}
 	return rc;
 }
@@ -989,6 +1276,7 @@ epp_close(struct nsf_registry_conn *base)
 	free(c->cert);
 	free(c->key);
 	free(c->credential);
+	free(c->tls_name);
 	free(c->username);
 	if (c->password != NULL) {
 		explicit_bzero(c->password, strlen(c->password));
@@ -1002,6 +1290,27 @@ static char *
 dup_or_null(const char *s)
 {
 	return s ? nsf_xstrdup(s) : NULL;
+}
+
+/* A private key others can read is no secret: refuse it, as the secrets
+ * file itself is refused unless its mode is 0600. */
+static int
+key_file_check(const char *path, const char *credential)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		return nsf_error_set(NSF_EINVAL, "credential '%s': cannot "
+		    "read the client_key file: %s", credential,
+		    strerror(errno));
+	}
+	if ((st.st_mode & 077) != 0) {
+		return nsf_error_set(NSF_EINVAL, "credential '%s': the "
+		    "client_key file can be read by group or others (mode "
+		    "%04o); make it 0600 or 0400", credential,
+		    (unsigned)(st.st_mode & 07777));
+	}
+	return 0;
 }
 
 static int
@@ -1030,7 +1339,7 @@ conn_secrets(struct epp_conn *c, const struct nsf_registry *cfg,
 		    "client_cert and client_key, or neither",
 		    cfg->credentials);
 	}
-	return 0;
+	return c->key ? key_file_check(c->key, cfg->credentials) : 0;
 }
 
 static int
@@ -1072,6 +1381,16 @@ void
 nsf_epp_set_keepalive_interval(struct nsf_registry_conn *base, uint64_t ms)
 {
 	((struct epp_conn *)base)->keepalive_ms = ms;
+}
+
+void
+nsf_epp_set_tls_name(struct nsf_registry_conn *base, const char *name)
+{
+	struct epp_conn *c = (struct epp_conn *)base;
+
+	free(c->tls_name);
+	c->tls_name = dup_or_null(name);
+	c->tcfg.verify_name = c->tls_name;
 }
 
 void

@@ -23,6 +23,9 @@
 struct nsf_epp_tls_cfg {
 	const char *host;       /* IP literal or host name verified in the
 				 * server certificate */
+	const char *verify_name;        /* NULL: verify `host`; else this
+					 * name (also sent as SNI) while
+					 * connecting to `host` */
 	uint16_t port;
 	const char *ca_file;    /* NULL: the system's trust store */
 	const char *client_cert;        /* PEM chain file; NULL = none */
@@ -68,8 +71,10 @@ int nsf_epp_tls_read_step(struct nsf_epp_tls *t, char **out,
 /* Waits until the direction the last step wants is ready or the deadline
  * (monotonic ms) passes: 0, NSF_ETIMEOUT, or an error. */
 int nsf_epp_tls_wait(struct nsf_epp_tls *t, int64_t deadline_ms);
-/* True when the peer has closed (or sent anything) while we sent no
- * command: an idle EPP session never receives unsolicited data. */
+/* True when the peer has closed (or sent any EPP data) while we sent no
+ * command: an idle EPP session never receives unsolicited frames.  TLS
+ * records that carry no data (TLS 1.3 session tickets, key updates) are
+ * consumed and leave the session usable. */
 bool nsf_epp_tls_peer_gone(struct nsf_epp_tls *t);
 void nsf_epp_tls_close(struct nsf_epp_tls *t);
 
@@ -137,6 +142,9 @@ int nsf_epp_domain_info_parse(struct nsf_epp_domain_info *out,
 /* host:chkData: the names that do not exist yet (avail="1"). */
 int nsf_epp_host_check_parse(struct nsf_strv *avail,
     const struct nsf_epp_response *r);
+/* host:infData: the host's addresses as the registry wrote them. */
+int nsf_epp_host_info_parse(struct nsf_strv *addrs,
+    const struct nsf_epp_response *r);
 /* domain:panData: the domain and whether the pending action succeeded. */
 int nsf_epp_pan_parse(char **out_domain, bool *out_ok,
     const struct nsf_epp_response *r);
@@ -161,6 +169,11 @@ xmlDocPtr nsf_epp_build_host_check(const char *const *names, size_t n,
     const char *cl_trid);
 xmlDocPtr nsf_epp_build_host_create(const struct nsf_nameserver *ns,
     bool with_addrs, const char *cl_trid);
+xmlDocPtr nsf_epp_build_host_info(const char *name, const char *cl_trid);
+/* host:update adding and removing addresses (glue). */
+xmlDocPtr nsf_epp_build_host_update(const char *name,
+    const struct nsf_strv *add, const struct nsf_strv *rem,
+    const char *cl_trid);
 /* One domain:update with add and rem, and secDNS:update when
  * chg->ds_change; host_attr selects the hostAttr form (glue only for names
  * inside the domain). */
@@ -188,6 +201,9 @@ void nsf_epp_set_frame_dir(struct nsf_registry_conn *c, const char *dir);
 /* Sends a raw command frame (test tooling) and parses the answer. */
 int nsf_epp_raw(struct nsf_registry_conn *c, const char *xml, size_t len,
     struct nsf_epp_response *out);
+/* Connect to the configured address but verify (and send as SNI) this
+ * host name in the registry's certificate; NULL restores the default. */
+void nsf_epp_set_tls_name(struct nsf_registry_conn *c, const char *name);
 /* How many times this connection has logged in (reconnects + 1). */
 unsigned nsf_epp_login_count(const struct nsf_registry_conn *c);
 

@@ -144,6 +144,7 @@ static int
 ssl_setup(struct nsf_epp_tls *t, const struct nsf_epp_tls_cfg *cfg)
 {
 	X509_VERIFY_PARAM *param;
+	const char *name;
 
 	t->ssl = SSL_new(t->ctx);
 	if (t->ssl == NULL || SSL_set_fd(t->ssl, t->fd) != 1) {
@@ -151,17 +152,18 @@ ssl_setup(struct nsf_epp_tls *t, const struct nsf_epp_tls_cfg *cfg)
 		    ssl_err_text());
 	}
 	param = SSL_get0_param(t->ssl);
-	if (is_ip_literal(cfg->host)) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(param, cfg->host) != 1) {
+	name = cfg->verify_name ? cfg->verify_name : cfg->host;
+	if (is_ip_literal(name)) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(param, name) != 1) {
 			return nsf_error_set(NSF_ERROR, "cannot verify "
-			    "against address %s", cfg->host);
+			    "against address %s", name);
 		}
 		return 0;
 	}
-	if (SSL_set1_host(t->ssl, cfg->host) != 1 ||
-	    SSL_set_tlsext_host_name(t->ssl, cfg->host) != 1) {
+	if (SSL_set1_host(t->ssl, name) != 1 ||
+	    SSL_set_tlsext_host_name(t->ssl, name) != 1) {
 		return nsf_error_set(NSF_ERROR, "cannot verify against "
-		    "name %s", cfg->host);
+		    "name %s", name);
 	}
 	return 0;
 }
@@ -193,11 +195,39 @@ out:
 	return rc;
 }
 
+/* What an OpenSSL error most likely means for the operator, or "". */
+static const char *
+ssl_hint(unsigned long e)
+{
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL) {
+		return "";
+	}
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+		return "; the registry did not accept our client certificate "
+		    "(client_cert and client_key of the credential)";
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_NO_PROTOCOLS_AVAILABLE:
+		return "; the registry does not offer TLS 1.2 or newer";
+	default:
+		return "";
+	}
+}
+
 /* Turns an SSL_ERROR_* into the three-way result. */
 static int
 ssl_result(struct nsf_epp_tls *t, int ret, const char *what)
 {
 	int err = SSL_get_error(t->ssl, ret);
+	const char *hint;
 
 	switch (err) {
 	case SSL_ERROR_WANT_READ:
@@ -213,8 +243,9 @@ ssl_result(struct nsf_epp_tls *t, int ret, const char *what)
 		return nsf_error_set(NSF_EUNREACHABLE, "connection lost while "
 		    "%s: %s", what, errno ? strerror(errno) : "end of file");
 	default:
+		hint = ssl_hint(ERR_peek_error());
 		return nsf_error_set(NSF_EUNREACHABLE, "TLS error while %s: "
-		    "%s", what, ssl_err_text());
+		    "%s%s", what, ssl_err_text(), hint);
 	}
 }
 
@@ -315,6 +346,27 @@ header_done(struct nsf_epp_tls *t)
 	return 0;
 }
 
+/* A read failed or timed out: when part of a frame had arrived, say how
+ * much ("truncated" when the connection broke, "incomplete" when the
+ * registry stopped sending). */
+static int
+frame_cut(struct nsf_epp_tls *t, int rc)
+{
+	const char *word = rc == NSF_ETIMEOUT ? "incomplete" : "truncated";
+	char why[256];
+
+	if (rc == NSF_EAGAIN || (t->in == NULL && t->hdr_got == 0)) {
+		return rc;
+	}
+	snprintf(why, sizeof(why), "%s", nsf_error_last());
+	if (t->in == NULL) {
+		return nsf_error_set(rc, "%s frame (%zu of the 4 header "
+		    "bytes): %s", word, t->hdr_got, why);
+	}
+	return nsf_error_set(rc, "%s frame (%zu of the %zu bytes "
+	    "announced): %s", word, t->in_got, t->in_len, why);
+}
+
 int
 nsf_epp_tls_read_step(struct nsf_epp_tls *t, char **out, size_t *out_len)
 {
@@ -323,7 +375,7 @@ nsf_epp_tls_read_step(struct nsf_epp_tls *t, char **out, size_t *out_len)
 	if (t->in == NULL) {
 		rc = read_some(t, t->hdr, 4, &t->hdr_got);
 		if (rc < 0) {
-			return rc;
+			return frame_cut(t, rc);
 		}
 
 		rc = header_done(t);
@@ -334,7 +386,7 @@ nsf_epp_tls_read_step(struct nsf_epp_tls *t, char **out, size_t *out_len)
 
 	rc = read_some(t, t->in, t->in_len, &t->in_got);
 	if (rc < 0) {
-		return rc;
+		return frame_cut(t, rc);
 	}
 	t->in[t->in_len] = '\0';
 	*out = t->in;
@@ -466,7 +518,7 @@ nsf_epp_tls_recv(struct nsf_epp_tls *t, char **out, size_t *out_len,
 	while ((rc = nsf_epp_tls_read_step(t, out, out_len)) == NSF_EAGAIN) {
 		rc = nsf_epp_tls_wait(t, deadline_ms);
 		if (rc < 0) {
-			return rc;
+			return frame_cut(t, rc);
 		}
 	}
 	return rc;

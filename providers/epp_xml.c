@@ -179,6 +179,54 @@ nsf_epp_build_host_create(const struct nsf_nameserver *nsv, bool with_addrs,
 	return doc;
 }
 
+xmlDocPtr
+nsf_epp_build_host_info(const char *name, const char *cl_trid)
+{
+	xmlNodePtr epp, verb, info;
+	xmlNsPtr ns;
+	xmlDocPtr doc = doc_new(&epp);
+
+	verb = command_new(epp, "info");
+	info = object_new(verb, NSF_EPP_NS_HOST, "host", "info", &ns);
+	add_text(info, ns, "name", name);
+	command_finish(verb, cl_trid);
+	return doc;
+}
+
+static void
+add_addrs(xmlNodePtr parent, xmlNsPtr ns, const struct nsf_strv *addrs)
+{
+	xmlNodePtr a;
+	size_t i;
+
+	for (i = 0; i < addrs->n; i++) {
+		a = add_text(parent, ns, "addr", addrs->v[i]);
+		xmlNewProp(a, BAD_CAST "ip", BAD_CAST addr_family(
+		    addrs->v[i]));
+	}
+}
+
+xmlDocPtr
+nsf_epp_build_host_update(const char *name, const struct nsf_strv *add,
+    const struct nsf_strv *rem, const char *cl_trid)
+{
+	xmlNodePtr epp, verb, upd;
+	xmlNsPtr ns;
+	xmlDocPtr doc = doc_new(&epp);
+
+	verb = command_new(epp, "update");
+	upd = object_new(verb, NSF_EPP_NS_HOST, "host", "update", &ns);
+	add_text(upd, ns, "name", name);
+	if (add->n > 0) {
+		add_addrs(add_elem(upd, ns, "add"), ns, add);
+	}
+	if (rem->n > 0) {
+		add_addrs(add_elem(upd, ns, "rem"), ns, rem);
+	}
+	command_finish(verb, cl_trid);
+	return doc;
+}
+
 /* <domain:ns> with hostObj or hostAttr children for the names to add. */
 static void
 add_ns_add(xmlNodePtr parent, xmlNsPtr ns, const struct nsf_change *chg,
@@ -381,23 +429,50 @@ prop_of(xmlNodePtr n, const char *name)
 	return r;
 }
 
+/* Why libxml2 refused a frame: "line N: message", newline trimmed. */
+static void
+parse_error_text(char *buf, size_t len, xmlParserCtxtPtr ctxt)
+{
+	const xmlError *e = ctxt ? xmlCtxtGetLastError(ctxt) : NULL;
+	size_t n;
+
+	if (e == NULL || e->message == NULL) {
+		snprintf(buf, len, "no detail");
+		return;
+	}
+	snprintf(buf, len, "line %d: %s", e->line, e->message);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) {
+		buf[--n] = '\0';
+	}
+}
+
 /* Parses without network access, entity expansion or DTDs. */
 static int
 doc_parse(xmlDocPtr *out, xmlNodePtr *out_root, const char *xml,
     size_t len, const char *expect)
 {
+	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
 	xmlNodePtr root;
+	char why[160];
 
 	if (len > NSF_EPP_MAX_FRAME) {
 		return nsf_error_set(NSF_ERROR, "EPP frame too large");
 	}
-	doc = xmlReadMemory(xml, (int)len, "epp-frame.xml", NULL,
+	ctxt = xmlNewParserCtxt();
+	if (ctxt == NULL) {
+		return nsf_error_set(NSF_ERROR, "cannot create an XML parser");
+	}
+	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "epp-frame.xml", NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
+		parse_error_text(why, sizeof(why), ctxt);
+		xmlFreeParserCtxt(ctxt);
 		return nsf_error_set(NSF_ERROR, "the registry sent a frame "
-		    "that is not well-formed XML");
+		    "that is not well-formed XML (%s)", why);
 	}
+	xmlFreeParserCtxt(ctxt);
 	root = xmlDocGetRootElement(doc);
 	if (doc->intSubset != NULL || !is_elem(root, NSF_EPP_NS, "epp") ||
 	    !is_elem(xmlFirstElementChild(root), NSF_EPP_NS, expect)) {
@@ -757,6 +832,25 @@ lower_name(char *s)
 	return s;
 }
 
+/* hostAttr carries its glue: "name address" lines, as registry.h has
+ * them. */
+static void
+attr_glue(struct nsf_epp_domain_info *di, xmlNodePtr attr, const char *name)
+{
+	xmlNodePtr a;
+	char *addr;
+
+	for (a = attr->children; a != NULL; a = a->next) {
+		if (!is_elem(a, NSF_EPP_NS_DOMAIN, "hostAddr")) {
+			continue;
+		}
+		addr = text_of(a);
+		nsf_strv_push_owned(&di->deleg.glue, nsf_xasprintf("%s %s",
+		    name, addr));
+		free(addr);
+	}
+}
+
 static int
 parse_ns(struct nsf_epp_domain_info *di, xmlNodePtr nsel)
 {
@@ -775,9 +869,11 @@ parse_ns(struct nsf_epp_domain_info *di, xmlNodePtr nsel)
 			di->host_attr = true;
 			nsf_strv_push_owned(&di->deleg.ns,
 			    lower_name(text_of(hn)));
+			attr_glue(di, c, di->deleg.ns.v[di->deleg.ns.n - 1]);
 		}
 	}
 	nsf_strv_sort_unique(&di->deleg.ns);
+	nsf_strv_sort_unique(&di->deleg.glue);
 	return 0;
 }
 
@@ -945,6 +1041,21 @@ nsf_epp_host_check_parse(struct nsf_strv *avail,
 		}
 		free(a);
 	}
+	return 0;
+}
+
+int
+nsf_epp_host_info_parse(struct nsf_strv *addrs,
+    const struct nsf_epp_response *r)
+{
+	xmlNodePtr inf = child(r->res_data, NSF_EPP_NS_HOST, "infData");
+
+	if (inf == NULL) {
+		return nsf_error_set(NSF_ERROR, "host:info answer without "
+		    "host:infData");
+	}
+	nsf_strv_init(addrs);
+	collect(addrs, inf, NSF_EPP_NS_HOST, "addr");
 	return 0;
 }
 

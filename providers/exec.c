@@ -1,6 +1,7 @@
 /* exec.c - registry driver that runs a user's program (argv, never a
  * shell) with a JSON request on stdin and reads its JSON reply; for any
- * registrar that only has its own API or CLI.  Protocol: docs/exec.md. */
+ * registrar that only has its own API or CLI.  Protocol:
+ * docs/registries.md. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
@@ -206,6 +207,9 @@ spawn_hook(struct ex_run *r, const struct ex_conn *c)
 	posix_spawn_file_actions_adddup2(&fa, fds[0][0], 0);
 	posix_spawn_file_actions_adddup2(&fa, fds[1][1], 1);
 	posix_spawn_file_actions_adddup2(&fa, fds[2][1], 2);
+	/* Nothing else of ours reaches the hook (a registry's TLS socket,
+	 * the repository, a file some library opened without O_CLOEXEC). */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
 	sigemptyset(&dfl);
@@ -729,10 +733,14 @@ exec_observe_reply(struct nsf_delegation *out, const struct exec_status *st,
 	}
 	rc = parse_reply(&doc, &r, reply, len);
 	if (rc < 0) {
-		return nsf_error_set(rc, "the hook exited %d without a usable "
-		    "reply: %s%s%s", st->code, nsf_error_last(),
+		/* A copy: the message is formatted into the error buffer. */
+		why = nsf_xstrdup(nsf_error_last());
+		rc = nsf_error_set(rc, "the hook exited %d without a usable "
+		    "reply: %s%s%s", st->code, why,
 		    st->stderr_head && st->stderr_head[0] ? "; stderr: " : "",
 		    st->stderr_head ? st->stderr_head : "");
+		free(why);
+		return rc;
 	}
 	if (r != NSF_APPLY_DONE || st->code != 0) {
 		msg = json_string_value(json_object_get(doc, "message"));

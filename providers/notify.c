@@ -118,18 +118,45 @@ slack_text(struct nsf_buf *t, const struct nsf_event_info *ev)
 	}
 }
 
+/* Slack reads &, < and > in a message as markup (<url|label>, entities):
+ * a reason such as "<none> answered" must come through as written. */
+static char *
+slack_escape(const char *s)
+{
+	struct nsf_buf b;
+
+	nsf_buf_init(&b);
+	for (; *s != '\0'; s++) {
+		if (*s == '&') {
+			nsf_buf_puts(&b, "&amp;");
+		} else if (*s == '<') {
+			nsf_buf_puts(&b, "&lt;");
+		} else if (*s == '>') {
+			nsf_buf_puts(&b, "&gt;");
+		} else {
+			nsf_buf_put(&b, s, 1);
+		}
+	}
+	if (b.data == NULL) {
+		nsf_buf_puts(&b, "");
+	}
+	return nsf_buf_detach(&b);
+}
+
 void
 nsf_notify_body(struct nsf_buf *out, enum nsf_webhook_format format,
     const struct nsf_event_info *ev)
 {
 	struct nsf_buf text;
-	char *when;
+	char *when, *escaped;
 
 	if (format == NSF_WEBHOOK_SLACK) {
 		nsf_buf_init(&text);
 		slack_text(&text, ev);
+		escaped = slack_escape(text.data);
 		nsf_buf_puts(out, "{\"text\":");
-		nsf_buf_put_json_string(out, text.data);
+		nsf_buf_put_json_string(out, escaped);
+		free(escaped);
 		nsf_buf_puts(out, "}");
 		nsf_buf_deinit(&text);
 		return;

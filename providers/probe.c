@@ -22,6 +22,7 @@
 #define POOL_PER_FAMILY 16      /* UDP sockets per address family */
 #define POOL_ROTATE 512         /* queries before a socket is replaced */
 #define RECV_BATCH 32
+#define TX_BATCH 32             /* datagrams per sendmmsg */
 #define RECV_BUF 4096           /* larger datagrams are malformed here */
 #define EDNS_SIZE 1232          /* the DNS flag day 2020 value */
 #define TCP_TAG (1ULL << 32)    /* epoll data: TCP slot vs pool socket */
@@ -40,6 +41,8 @@ NSF_STATIC int probe_match(ldns_pkt **out, const uint8_t *ans, size_t len,
     const uint8_t *query, size_t qend);
 NSF_STATIC enum nsf_probe_result probe_classify(const ldns_pkt *pkt,
     bool soa, bool nxdomain_ok, uint32_t *serial, ldns_rr_list **rrset);
+NSF_STATIC uint64_t probe_spread_offset(struct nsf_prober *p, size_t i,
+    size_t n);
 
 enum job_what {
 	JOB_SOA = 0,
@@ -91,6 +94,16 @@ struct server {
 	uint32_t head, tail;    /* job queue */
 };
 
+/* Datagrams waiting to leave through one pool socket. */
+struct txbatch {
+	int sock;               /* pool index, valid while n > 0 */
+	unsigned n;
+	uint32_t slot[TX_BATCH];
+	struct mmsghdr msgs[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+	uint8_t buf[TX_BATCH][512 + 64];
+};
+
 /* A query in flight. */
 struct slot {
 	uint32_t job;           /* NONE when the slot is free */
@@ -127,6 +140,7 @@ struct rcache {
 	int64_t expires_ms;     /* mono ms */
 	uint32_t ttl;           /* smallest TTL seen in this resolution */
 	unsigned pending;       /* A/AAAA queries still running */
+	bool asked;             /* resolved in the round being built */
 	char *error;            /* why no address; NULL */
 };
 
@@ -184,6 +198,7 @@ struct nsf_prober {
 	struct tlist *tl;
 	size_t ntl;
 	unsigned inflight;
+	struct txbatch *tx;     /* the send batch being filled */
 	uint8_t rnd[4096];
 	size_t rnd_off;
 	struct nsf_round *r;    /* the round being run */
@@ -364,6 +379,7 @@ engine_alloc(struct nsf_prober *p)
 		p->pool[i].family = i < POOL_PER_FAMILY ? AF_INET : AF_INET6;
 	}
 	p->rnd_off = sizeof(p->rnd);
+	p->tx = nsf_xcalloc(1, sizeof(*p->tx));
 }
 
 int
@@ -448,6 +464,7 @@ nsf_prober_free(struct nsf_prober *p)
 	free(p->free_slots);
 	free(p->idmap);
 	free(p->tl);
+	free(p->tx);
 	nsf_strv_deinit(&p->resolvers);
 	free(p);
 }
@@ -935,63 +952,149 @@ errno_unreachable(int e)
 	    e == EHOSTDOWN || e == ENETDOWN;
 }
 
-/* Sends one UDP try; NSF_EAGAIN when the socket buffer is full. */
-static int
-send_udp(struct nsf_prober *p, uint32_t ji, int64_t now)
+/* Takes a free slot for job ji on pool socket idx with a fresh random id
+ * (unique on that socket), counted in flight from now on. */
+static uint32_t
+slot_take(struct nsf_prober *p, uint32_t ji, int idx)
 {
-	struct nsf_round *r = p->r;
-	struct job *j = &r->jobs[ji];
-	const struct server *srv = &r->srv[j->server];
-	const struct tmpl *t = &r->tmpl[j->tmpl];
-	uint8_t buf[512 + 64];
-	int idx = pool_pick(p, srv->sa.ss_family);
-	uint32_t si;
-	struct slot *s;
-	ssize_t n;
-	int tries = 0;
+	uint32_t si = p->free_slots[--p->nfree];
+	struct slot *s = &p->slots[si];
 
-	if (idx < 0) {
-		nsf_warn(NSF_SRC_PROBE, NULL, "cannot open a probe socket, "
-		    "query to %s counts as failed: %s", srv->text,
-		    nsf_error_last());
-		job_finish(p, ji, NSF_PROBE_NETERR, NULL, NULL, 0);
-		return 0;
-	}
-	si = p->free_slots[--p->nfree];
-	s = &p->slots[si];
 	s->job = ji;
 	s->sock = (int16_t)idx;
 	do {
 		s->id = (uint16_t)rnd32(p);
 	} while (idmap_find(p, idx, s->id) != NONE);
-	memcpy(buf, r->wires + t->off, t->len);
-	buf[0] = (uint8_t)(s->id >> 8);
-	buf[1] = (uint8_t)s->id;
-	do {
-		/* a pending ICMP error is reported once on the next call */
-		n = sendto(p->pool[idx].fd, buf, t->len, 0,
-		    (const struct sockaddr *)&srv->sa, srv->salen);
-	} while (n < 0 && errno == ECONNREFUSED && ++tries < 2);
-	if (n < 0) {
-		int e = errno;
-
-		s->job = NONE;
-		p->free_slots[p->nfree++] = si;
-		p->pool[idx].uses--;
-		if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
-			return NSF_EAGAIN;
-		}
-		job_finish(p, ji, errno_unreachable(e) ? NSF_PROBE_UNREACHABLE :
-		    NSF_PROBE_NETERR, NULL, NULL, 0);
-		return 0;
-	}
 	idmap_put(p, si);
 	p->pool[idx].inflight++;
 	p->inflight++;
+	return si;
+}
+
+/* Gives back a slot whose datagram was never sent; returns its job. */
+static uint32_t
+slot_untake(struct nsf_prober *p, uint32_t si)
+{
+	struct slot *s = &p->slots[si];
+	uint32_t ji = s->job;
+
+	idmap_del(p, si);
+	p->pool[s->sock].inflight--;
+	p->pool[s->sock].uses--;
+	p->inflight--;
+	s->job = NONE;
+	p->free_slots[p->nfree++] = si;
+	return ji;
+}
+
+/* The datagram of slot si left: its timeout starts now. */
+static void
+slot_sent(struct nsf_prober *p, uint32_t si, int64_t now)
+{
+	struct job *j = &p->r->jobs[p->slots[si].job];
+
 	tlist_link(p, si, now);
 	j->tries++;
 	j->state = JS_FLIGHT;
-	r->st.sent++;
+	p->r->st.sent++;
+}
+
+/*
+ * Sends the queued datagrams with as few system calls as possible: each
+ * call wakes the server once for many queries.  Returns NSF_EAGAIN when
+ * the socket buffer filled: what was not sent goes back to the front of
+ * its server's queue, with its rate token.
+ */
+static int
+batch_flush(struct nsf_prober *p, int64_t now)
+{
+	struct txbatch *b = p->tx;
+	unsigned off = 0, i;
+	int n, e, refused = 0, rc = 0;
+
+	while (off < b->n) {
+		n = sendmmsg(p->pool[b->sock].fd, b->msgs + off, b->n - off, 0);
+		if (n > 0) {
+			for (i = off; i < off + (unsigned)n; i++) {
+				slot_sent(p, b->slot[i], now);
+			}
+			off += (unsigned)n;
+			continue;
+		}
+		e = errno;
+		if (e == EINTR ||
+		    (e == ECONNREFUSED && refused++ <= (int)b->n)) {
+			continue;       /* a pending ICMP error, reported once */
+		}
+		if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+			for (i = b->n; i > off; i--) {
+				uint32_t ji = slot_untake(p, b->slot[i - 1]);
+
+				queue_push(p->r, ji, true);
+				p->r->srv[p->r->jobs[ji].server].tokens += 1;
+			}
+			rc = NSF_EAGAIN;
+			break;
+		}
+		job_finish(p, slot_untake(p, b->slot[off]),
+		    errno_unreachable(e) ? NSF_PROBE_UNREACHABLE :
+		    NSF_PROBE_NETERR, NULL, NULL, 0);
+		off++;
+	}
+	b->n = 0;
+	return rc;
+}
+
+/* Queues one UDP try of job ji in the send batch (flushing it when full
+ * or when the address family changes); NSF_EAGAIN when a flush found
+ * the socket buffer full. */
+static int
+batch_add(struct nsf_prober *p, uint32_t ji, int64_t now)
+{
+	struct nsf_round *r = p->r;
+	struct txbatch *b = p->tx;
+	const struct server *srv = &r->srv[r->jobs[ji].server];
+	const struct tmpl *t = &r->tmpl[r->jobs[ji].tmpl];
+	uint32_t si;
+	uint8_t *buf;
+	int idx;
+
+	if (b->n > 0 && p->pool[b->sock].family != srv->sa.ss_family &&
+	    batch_flush(p, now) == NSF_EAGAIN) {
+		queue_push(r, ji, true);
+		r->srv[r->jobs[ji].server].tokens += 1;
+		return NSF_EAGAIN;
+	}
+	if (b->n == 0) {
+		idx = pool_pick(p, srv->sa.ss_family);
+		if (idx < 0) {
+			nsf_warn(NSF_SRC_PROBE, NULL, "cannot open a probe "
+			    "socket, query to %s counts as failed: %s",
+			    srv->text, nsf_error_last());
+			job_finish(p, ji, NSF_PROBE_NETERR, NULL, NULL, 0);
+			return 0;
+		}
+		b->sock = idx;
+	} else {
+		idx = b->sock;
+		p->pool[idx].uses++;
+	}
+	si = slot_take(p, ji, idx);
+	buf = b->buf[b->n];
+	memcpy(buf, r->wires + t->off, t->len);
+	buf[0] = (uint8_t)(p->slots[si].id >> 8);
+	buf[1] = (uint8_t)p->slots[si].id;
+	b->iov[b->n].iov_base = buf;
+	b->iov[b->n].iov_len = t->len;
+	memset(&b->msgs[b->n], 0, sizeof(b->msgs[b->n]));
+	b->msgs[b->n].msg_hdr.msg_name = (void *)&srv->sa;
+	b->msgs[b->n].msg_hdr.msg_namelen = srv->salen;
+	b->msgs[b->n].msg_hdr.msg_iov = &b->iov[b->n];
+	b->msgs[b->n].msg_hdr.msg_iovlen = 1;
+	b->slot[b->n++] = si;
+	if (b->n == TX_BATCH) {
+		return batch_flush(p, now);
+	}
 	return 0;
 }
 
@@ -1036,15 +1139,15 @@ dispatch(struct nsf_prober *p, int64_t now)
 				if (s->head == NONE) {
 					s->tail = NONE;
 				}
-				if (send_udp(p, ji, now) == NSF_EAGAIN) {
-					queue_push(r, ji, true);
+				s->tokens -= 1;
+				if (batch_add(p, ji, now) == NSF_EAGAIN) {
 					return;
 				}
-				s->tokens -= 1;
 				progress = true;
 			}
 		}
 	}
+	batch_flush(p, now);
 }
 
 /* Milliseconds until something is due: a deadline or a send. */
@@ -1086,6 +1189,47 @@ next_wake_ms(struct nsf_prober *p, int64_t now)
 /* ---- answers: matching and classification ----------------------------- */
 
 /*
+ * Parses, with ldns, what the prober reads of an answer: the header, the
+ * question and the answer section.  The authority and additional sections
+ * are left out on purpose: nothing here reads them, and servers fill them
+ * (NSD sends the NS set with every SOA answer), so parsing them cost as
+ * much again as the rest.
+ */
+static int
+parse_answer(ldns_pkt **out, const uint8_t *w, size_t len)
+{
+	ldns_pkt *pkt = ldns_pkt_new();
+	size_t pos = 12, an = (size_t)w[6] << 8 | w[7], i;
+	ldns_rr *rr = NULL;
+
+	ldns_pkt_set_id(pkt, (uint16_t)(w[0] << 8 | w[1]));
+	ldns_pkt_set_qr(pkt, (w[2] & 0x80) != 0);
+	ldns_pkt_set_opcode(pkt, (ldns_pkt_opcode)((w[2] >> 3) & 0xf));
+	ldns_pkt_set_aa(pkt, (w[2] & 0x04) != 0);
+	ldns_pkt_set_tc(pkt, (w[2] & 0x02) != 0);
+	ldns_pkt_set_rd(pkt, (w[2] & 0x01) != 0);
+	ldns_pkt_set_ra(pkt, (w[3] & 0x80) != 0);
+	ldns_pkt_set_rcode(pkt, w[3] & 0x0f);
+	if (ldns_wire2rr(&rr, w, len, &pos, LDNS_SECTION_QUESTION) !=
+	    LDNS_STATUS_OK) {
+		goto bad;
+	}
+	ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, rr);
+	for (i = 0; i < an; i++) {
+		if (ldns_wire2rr(&rr, w, len, &pos, LDNS_SECTION_ANSWER) !=
+		    LDNS_STATUS_OK) {
+			goto bad;
+		}
+		ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	}
+	*out = pkt;
+	return MATCH_OK;
+bad:
+	ldns_pkt_free(pkt);
+	return MATCH_MALFORMED;
+}
+
+/*
  * Checks that `ans` answers exactly the question in `query` (header bit
  * QR, opcode QUERY, one question with the same name ignoring case, type
  * and class), then parses it.  The id and source are checked by the
@@ -1112,7 +1256,7 @@ probe_match(ldns_pkt **out, const uint8_t *ans, size_t len,
 			return MATCH_WRONG_QUESTION;
 		}
 	}
-	if (ldns_wire2pkt(&pkt, ans, len) != LDNS_STATUS_OK) {
+	if (parse_answer(&pkt, ans, len) != MATCH_OK) {
 		return MATCH_MALFORMED;
 	}
 	*out = pkt;
@@ -1136,6 +1280,24 @@ rcode_result(ldns_pkt_rcode rc)
 	}
 }
 
+/* The first SOA record of `owner` in the answer section, not copied. */
+static const ldns_rr *
+answer_soa(const ldns_pkt *pkt, const ldns_rdf *owner)
+{
+	const ldns_rr_list *an = ldns_pkt_answer(pkt);
+	size_t i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0) {
+			return rr;
+		}
+	}
+	return NULL;
+}
+
 /*
  * Classifies an accepted answer to an authoritative probe.  For SOA it
  * extracts the serial; for NS, DNSKEY and records it hands the answer
@@ -1147,7 +1309,7 @@ probe_classify(const ldns_pkt *pkt, bool soa, bool nxdomain_ok,
 {
 	const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
 	ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
-	ldns_rr_list *list;
+	const ldns_rr *soa_rr;
 
 	*rrset = NULL;
 	if (rc != LDNS_RCODE_NOERROR &&
@@ -1157,22 +1319,19 @@ probe_classify(const ldns_pkt *pkt, bool soa, bool nxdomain_ok,
 	if (!ldns_pkt_aa(pkt)) {
 		return NSF_PROBE_LAME;
 	}
-	list = ldns_pkt_rr_list_by_name_and_type(pkt, ldns_rr_owner(q),
-	    ldns_rr_get_type(q), LDNS_SECTION_ANSWER);
 	if (!soa) {
-		*rrset = list;
+		*rrset = ldns_pkt_rr_list_by_name_and_type(pkt,
+		    ldns_rr_owner(q), ldns_rr_get_type(q), LDNS_SECTION_ANSWER);
 		return NSF_PROBE_OK;
 	}
-	if (list == NULL) {
+	soa_rr = answer_soa(pkt, ldns_rr_owner(q));
+	if (soa_rr == NULL) {
 		return NSF_PROBE_NODATA;
 	}
-	if (ldns_rr_rd_count(ldns_rr_list_rr(list, 0)) < 3) {
-		ldns_rr_list_deep_free(list);
+	if (ldns_rr_rd_count(soa_rr) < 3) {
 		return NSF_PROBE_MALFORMED;
 	}
-	*serial = ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(list, 0),
-	    2));
-	ldns_rr_list_deep_free(list);
+	*serial = ldns_rdf2native_int32(ldns_rr_rdf(soa_rr, 2));
 	return NSF_PROBE_OK;
 }
 
@@ -1616,6 +1775,9 @@ engine_run(struct nsf_prober *p)
 			}
 			if (ev[i].events & EPOLLIN) {
 				pool_readable(p, (int)d, rx);
+				/* refill what was answered at once: the
+				 * server works while we read the rest */
+				dispatch(p, mono_us());
 			}
 		}
 	}
@@ -1661,7 +1823,7 @@ collect_addrs(struct rcache *c, const ldns_pkt *pkt)
 			nsf_strv_push(&c->addrs, text);
 		}
 		free(text);
-		if (c->ttl == 0 || ldns_rr_ttl(rr) < c->ttl) {
+		if (ldns_rr_ttl(rr) < c->ttl) {
 			c->ttl = ldns_rr_ttl(rr);
 		}
 	}
@@ -1710,8 +1872,9 @@ resolve_start(struct nsf_prober *p, struct nsf_round *r, struct rcache *c,
 	nsf_strv_init(&c->addrs);
 	free(c->error);
 	c->error = NULL;
-	c->ttl = 0;
+	c->ttl = UINT32_MAX;
 	c->expires_ms = (int64_t)now_ms;
+	c->asked = true;
 	if (p->resolvers.n == 0) {
 		c->error = nsf_xstrdup("no glue in the policy and no resolver "
 		    "configured");
@@ -1778,12 +1941,14 @@ resolve_names(struct nsf_prober *p, struct nsf_round *r)
 	engine_run(p);
 	for (i = 0; i < p->ncache; i++) {
 		struct rcache *c = &p->cache[i];
-		uint32_t ttl = c->ttl < 30 ? 30 : c->ttl > 86400 ? 86400 :
-		    c->ttl;
+		/* The TTL is honoured as given (0: ask again next round);
+		 * a day at most, so a renumbered server is found. */
+		uint32_t ttl = c->ttl > 86400 ? 86400 : c->ttl;
 
-		if (c->expires_ms != now) {
-			continue;       /* not asked in this round */
+		if (!c->asked) {
+			continue;
 		}
+		c->asked = false;
 		if (c->addrs.n > 0) {
 			free(c->error);
 			c->error = NULL;
@@ -1930,6 +2095,22 @@ build_ns(struct nsf_prober *p, struct nsf_round *r, struct dom *dm,
 	}
 }
 
+/* Domain `i` of `n` starts at a random moment of its own equal share of
+ * the spread: evenly spread over the round, yet never in lock step with
+ * another prober or the previous round. */
+NSF_STATIC uint64_t
+probe_spread_offset(struct nsf_prober *p, size_t i, size_t n)
+{
+	uint64_t share, jitter;
+
+	if (p->spread_ms == 0 || n == 0) {
+		return 0;
+	}
+	share = p->spread_ms * 1000 / n;        /* µs */
+	jitter = share > 0 ? rnd32(p) % share : 0;
+	return (share * i + jitter) / 1000;
+}
+
 static int
 build_domain(struct nsf_prober *p, struct nsf_round *r, struct dom *dm)
 {
@@ -1950,7 +2131,8 @@ build_domain(struct nsf_prober *p, struct nsf_round *r, struct dom *dm)
 	}
 	dm->n = r->nobs - dm->first;
 	dm->njobs = r->njobs - dm->job_first;
-	dm->offset_ms = p->spread_ms ? rnd32(p) % p->spread_ms : 0;
+	dm->offset_ms = probe_spread_offset(p, (size_t)(dm - r->doms),
+	    r->ndoms);
 	free(t.rec);
 	return 0;
 }

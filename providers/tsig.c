@@ -370,6 +370,12 @@ parse_tsig(struct tsig_rr *t, const uint8_t *w, size_t len, size_t off)
 	if (get16(w + pos) != TSIG_TYPE) {
 		return NSF_ENOTFOUND;
 	}
+	/* Class ANY and TTL 0 are fixed (RFC 8945 4.2); the digest assumes
+	 * them, so a record with others must not pass as verified. */
+	if (get16(w + pos + 2) != CLASS_ANY || get16(w + pos + 4) != 0 ||
+	    get16(w + pos + 6) != 0) {
+		return NSF_EINVAL;
+	}
 	end = pos + 10 + get16(w + pos + 8);
 	pos += 10;
 	if (end > len || read_name(t->alg, &t->alg_len, w, end, &pos) < 0 ||

@@ -50,7 +50,8 @@ int nsf_tsig_sign(struct nsf_buf *msg, uint8_t *mac, size_t *mac_len,
 
 /*
  * Verifies the TSIG record that ends an answer to a request whose MAC was
- * `req_mac` (NULL: the message is itself a request, signed without one).  Returns 0 when it verifies; NSF_ENOTFOUND when the answer
+ * `req_mac` (NULL: the message is itself a request, whose digest has no
+ * request MAC).  Returns 0 when it verifies; NSF_ENOTFOUND when it
  * carries no TSIG; NSF_EINVAL when it does not verify (wrong key or
  * algorithm, bad MAC, time outside the fudge); NSF_ECONFLICT when the
  * server reports a TSIG error, left in *out_error (BADKEY, BADSIG, ...).

@@ -270,6 +270,24 @@ audit_fill(struct nsf_audit *a, const struct nsf_audit_opts *o)
 	a->reachable = true;
 }
 
+/* With no local state branch yet (a new machine, a fresh cache), what the
+ * remote recorded must be read before anything is decided: its open
+ * intents above all.  Unreachable, the branch starts locally and is
+ * replayed on the remote's at the first push that gets through. */
+static void
+start_from_remote(struct nsf_audit *a)
+{
+	git_oid id;
+
+	if (a->remote == NULL ||
+	    git_reference_name_to_id(&id, a->repo, a->local_ref) == 0) {
+		return;
+	}
+	if (nsf_audit_fetch_locked(a) < 0) {
+		nsf_error_clear();
+	}
+}
+
 int
 nsf_audit_open(struct nsf_audit **out, const struct nsf_audit_opts *opts)
 {
@@ -292,6 +310,7 @@ nsf_audit_open(struct nsf_audit **out, const struct nsf_audit_opts *opts)
 	if (rc < 0) {
 		goto out;
 	}
+	start_from_remote(a);
 	rc = nsf_audit_ensure_branch(a);
 	if (rc == 0) {
 		rc = nsf_audit_refresh_tip(a);
@@ -318,6 +337,33 @@ nsf_audit_tip(const struct nsf_audit *a)
 	return a->tip;
 }
 
+/* The remote has no state branch yet (or was never reached): every local
+ * record waits.  Counting the whole history at each record would grow
+ * with it, so only the commits since the last count are walked. */
+static int
+count_unpushed(struct nsf_audit *a, const git_oid *local)
+{
+	size_t n = 0;
+	int rc;
+
+	if (a->has_counted && (git_oid_equal(&a->counted_tip, local) ||
+	    git_graph_descendant_of(a->repo, local, &a->counted_tip) == 1)) {
+		rc = nsf_audit_count_commits(&n, a, local, &a->counted_tip);
+		n += a->counted;
+	} else {
+		rc = nsf_audit_count_commits(&n, a, local, NULL);
+	}
+	if (rc < 0) {
+		a->has_counted = false;
+		return rc;
+	}
+	a->queued = n;
+	a->counted = n;
+	git_oid_cpy(&a->counted_tip, local);
+	a->has_counted = true;
+	return 0;
+}
+
 /* Re-reads the local tip and the number of records the remote lacks. */
 int
 nsf_audit_refresh_tip(struct nsf_audit *a)
@@ -335,8 +381,9 @@ nsf_audit_refresh_tip(struct nsf_audit *a)
 		return 0;
 	}
 	if (git_reference_name_to_id(&remote, a->repo, a->tracking_ref) < 0) {
-		return nsf_audit_count_commits(&a->queued, a, &local, NULL);
+		return count_unpushed(a, &local);
 	}
+	a->has_counted = false;
 	if (git_graph_ahead_behind(&ahead, &behind, a->repo, &local,
 	    &remote) < 0) {
 		return nsf_git_error(NSF_ERROR, "cannot compare %s with %s",
@@ -631,7 +678,16 @@ audit_message(const struct nsf_audit_record *r)
 	struct nsf_buf b;
 
 	nsf_buf_init(&b);
-	put_subject(&b, r);
+	if (r->subject != NULL && r->subject[0] == '\0') {
+		/* An empty subject would leave git a message that starts
+		 * with a blank line: use the default one. */
+		struct nsf_audit_record plain = *r;
+
+		plain.subject = NULL;
+		put_subject(&b, &plain);
+	} else {
+		put_subject(&b, r);
+	}
 	nsf_buf_puts(&b, "\n");
 	put_trailer(&b, "Domain", r->domain);
 	put_trailer(&b, "Action", r->action);

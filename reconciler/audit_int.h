@@ -23,6 +23,9 @@ struct nsf_audit {
 	char *host;             /* our host name, written in the lock */
 	char tip[41];           /* local tip in hex; "" none */
 	size_t queued;          /* local commits the remote lacks */
+	git_oid counted_tip;    /* with no remote-tracking branch: the tip */
+	size_t counted;         /* when `queued` was last counted whole, */
+	bool has_counted;       /* so later counts walk new commits only */
 };
 
 int nsf_audit_lock(struct nsf_audit *a);
@@ -34,6 +37,9 @@ int nsf_audit_count_commits(size_t *out, struct nsf_audit *a,
 int nsf_audit_commit_on(git_oid *out, struct nsf_audit *a,
     git_commit *parent, const char *domain, const git_oid *blob,
     const char *message, const git_signature *author, bool move_ref);
+/* Fetches the remote's state branch into the tracking ref; NSF_EUNREACHABLE
+ * (and reachable false) when it cannot.  The lock is held. */
+int nsf_audit_fetch_locked(struct nsf_audit *a);
 /* Fetches, replays what the remote lacks and pushes; the lock is held. */
 int nsf_audit_push_locked(struct nsf_audit *a);
 

@@ -18,9 +18,11 @@ mark_unreachable(struct nsf_audit *a, const char *what)
 	a->reachable = false;
 }
 
-static int
-fetch_branch(struct nsf_audit *a)
+int
+nsf_audit_fetch_locked(struct nsf_audit *a)
 {
+	struct nsf_git_cred cred = { 0 };
+	struct nsf_git_deadline dl;
 	git_fetch_options fo;
 	git_remote *r = NULL;
 	char *spec = nsf_xasprintf("+%s:%s", a->local_ref, a->tracking_ref);
@@ -28,13 +30,22 @@ fetch_branch(struct nsf_audit *a)
 	int rc = 0;
 
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.callbacks.credentials = nsf_git_credentials;
+	fo.callbacks.payload = &cred;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
 	if (git_remote_lookup(&r, a->repo, a->remote) < 0) {
 		rc = nsf_git_error(NSF_ERROR, "no remote '%s'", a->remote);
 		goto out;
 	}
-	if (git_remote_fetch(r, &specs, &fo, "nsfailover: fetch state") < 0) {
+	nsf_git_deadline_start(&dl);
+	rc = git_remote_fetch(r, &specs, &fo, "nsfailover: fetch state");
+	if (nsf_git_deadline_stop(&dl) && rc < 0) {
+		rc = nsf_error_set(NSF_EUNREACHABLE, "cannot fetch %s from "
+		    "remote %s (%s): no answer within %.0f s", a->branch,
+		    a->remote, git_remote_url(r), (double)dl.ms / 1000);
+		mark_unreachable(a, nsf_error_last());
+	} else if (rc < 0) {
 		rc = nsf_git_error(NSF_EUNREACHABLE, "cannot fetch %s from "
 		    "remote %s (%s)", a->branch, a->remote, git_remote_url(r));
 		mark_unreachable(a, nsf_error_last());
@@ -248,7 +259,19 @@ integrate(struct nsf_audit *a)
 
 struct push_status {
 	char *refused;          /* the remote's reason; NULL accepted */
+	struct nsf_git_cred cred;
 };
+
+static int
+push_credentials(git_credential **out, const char *url,
+    const char *username_from_url, unsigned int allowed_types,
+    void *payload)
+{
+	struct push_status *st = payload;
+
+	return nsf_git_credentials(out, url, username_from_url,
+	    allowed_types, &st->cred);
+}
 
 static int
 on_update_reference(const char *refname, const char *status, void *data)
@@ -265,30 +288,38 @@ static int
 push_once(struct nsf_audit *a)
 {
 	git_push_options po;
-	struct push_status st = { NULL };
+	struct push_status st = { NULL, { 0 } };
 	git_reference *ref = NULL;
 	git_remote *r = NULL;
 	char *spec = nsf_xasprintf("%s:%s", a->local_ref, a->local_ref);
 	git_strarray specs = { &spec, 1 };
+	struct nsf_git_deadline dl;
 	git_oid local;
+	bool late;
 	int rc, err;
 
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	po.callbacks.push_update_reference = on_update_reference;
+	po.callbacks.credentials = push_credentials;
 	po.callbacks.payload = &st;
 	if (git_remote_lookup(&r, a->repo, a->remote) < 0 ||
 	    git_reference_name_to_id(&local, a->repo, a->local_ref) < 0) {
 		rc = nsf_git_error(NSF_ERROR, "cannot prepare the push");
 		goto out;
 	}
+	nsf_git_deadline_start(&dl);
 	err = git_remote_push(r, &specs, &po);
+	late = nsf_git_deadline_stop(&dl);
 	if (st.refused != NULL || err == GIT_ENONFASTFORWARD) {
 		rc = nsf_error_set(NSF_ECONFLICT, "remote %s refused %s",
 		    a->remote, st.refused ? st.refused : "a non-fast-forward");
 		goto out;
 	}
 	if (err < 0) {
-		rc = nsf_git_error(NSF_EUNREACHABLE, "cannot push %s to "
+		rc = late ? nsf_error_set(NSF_EUNREACHABLE, "cannot push %s to "
+		    "remote %s (%s): no answer within %.0f s", a->branch,
+		    a->remote, git_remote_url(r), (double)dl.ms / 1000) :
+		    nsf_git_error(NSF_EUNREACHABLE, "cannot push %s to "
 		    "remote %s (%s)", a->branch, a->remote, git_remote_url(r));
 		mark_unreachable(a, nsf_error_last());
 		goto out;
@@ -325,7 +356,7 @@ nsf_audit_push_locked(struct nsf_audit *a)
 		return 0;
 	}
 	for (attempt = 0; attempt <= a->retries; attempt++) {
-		rc = fetch_branch(a);
+		rc = nsf_audit_fetch_locked(a);
 		if (rc == 0) {
 			rc = integrate(a);
 		}

@@ -43,7 +43,8 @@ static const char *const trailer_keys[] = {
 
 struct record {
 	char id[41];
-	int64_t time_ms;
+	int64_t time_ms;        /* author time: when it was decided */
+	int64_t committed_ms;   /* later when a replay re-committed it */
 	char *subject;
 	const char *values[NSF_ARRAY_SIZE(trailer_keys)];
 	git_message_trailer_array trailers;
@@ -178,7 +179,8 @@ record_load(struct record *r, const git_commit *c)
 
 	memset(r, 0, sizeof(*r));
 	git_oid_tostr(r->id, sizeof(r->id), git_commit_id(c));
-	r->time_ms = (int64_t)git_commit_time(c) * 1000;
+	r->time_ms = (int64_t)git_commit_author(c)->when.time * 1000;
+	r->committed_ms = (int64_t)git_commit_time(c) * 1000;
 	r->subject = nsf_xstrndup(msg, strcspn(msg, "\n"));
 	if (git_message_trailers(&r->trailers, msg) < 0) {
 		return;
@@ -307,8 +309,12 @@ walk(const struct hist_opts *o, git_repository *repo, const git_oid *tip,
 			o->json ? print_json(&r, n == 0) : print_text(&r);
 			n++;
 		}
-		if (o->since_ms != 0 && r.time_ms < o->since_ms) {
+		if (o->since_ms != 0 && r.committed_ms < o->since_ms) {
+			/* Older from here on: the branch is linear, each
+			 * record is committed after its parent, and a
+			 * record is committed after it was decided. */
 			record_free(&r);
+			git_commit_free(c);
 			break;
 		}
 		if (git_commit_parentcount(c) > 0 &&

@@ -146,7 +146,9 @@ print_diags(const struct nsf_diags *d)
 
 	nsf_buf_init(&b);
 	nsf_diags_format_text(d, &b);
-	fputs(b.data, stderr);
+	if (b.len > 0) {
+		fputs(b.data, stderr);
+	}
 	nsf_buf_deinit(&b);
 }
 
@@ -165,6 +167,8 @@ run_report(int argc, char **argv, const char *prog, const char *usage,
 	nsf_diags_init(&diags);
 	/* Commands print their report; the log only says what went wrong. */
 	nsf_log_set_level_all(NSF_LOG_WARNING);
+	nsf_log_set_level(NSF_SRC_PROBE, NSF_LOG_ERROR);    /* in the report */
+	nsf_log_set_level(NSF_SRC_REGISTRY, NSF_LOG_ERROR);
 	if (parse_args(&a, argc, argv, prog) < 0) {
 		goto out;
 	}

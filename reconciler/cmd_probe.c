@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cmd.h"
@@ -34,6 +35,9 @@ static const char usage_text[] =
     "  --queries LIST       soa,ns,dnskey,records (default: all)\n"
     "  --max-inflight N     queries in flight at once (default 4096)\n"
     "  --source ADDR        source address (one IPv4, one IPv6)\n"
+    "  --spread DURATION    start the domains at even, jittered\n"
+    "                       offsets over this time (default 0s: all\n"
+    "                       at once, within --rate)\n"
     "  --rounds N           run N rounds and show the state machines\n"
     "                       after the last (default 1)\n"
     "  --interval DURATION  pause between rounds (default 0s)\n"
@@ -56,6 +60,8 @@ struct probe_args {
 	struct nsf_strv domains;
 	unsigned rounds;        /* rounds to run; states shown after >1 */
 	uint64_t interval_ms;   /* pause between rounds */
+	double round_cpu_ms;    /* CPU time of the last round (user and
+				 * system), for --format summary */
 };
 
 static int
@@ -100,10 +106,36 @@ parse_number(double *out, const char *opt, const char *s, double max)
 
 	if (*s == '\0' || *end != '\0' || !(v > 0) || v > max) {
 		fprintf(stderr, "nsfailover probe: %s: '%s' is not a number "
-		    "between 1 and %.0f\n", opt, s, max);
+		    "above 0 and at most %.0f\n", opt, s, max);
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+static int
+parse_count(unsigned *out, const char *opt, const char *s, unsigned max)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s < '0' || *s > '9' || *end != '\0' || v < 1 || v > max) {
+		fprintf(stderr, "nsfailover probe: %s: '%s' is not a whole "
+		    "number from 1 to %u\n", opt, s, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+parse_duration(uint64_t *out, const char *opt, const char *s)
+{
+	if (nsf_duration_parse(out, s) < 0) {
+		fprintf(stderr, "nsfailover probe: %s: '%s' is not a "
+		    "duration (write 500ms, 2s, 1m)\n", opt, s);
+		return -1;
+	}
 	return 0;
 }
 
@@ -127,8 +159,6 @@ parse_format(enum fmt *out, const char *s)
 static int
 parse_option(struct probe_args *a, int c, const char *arg)
 {
-	double v;
-
 	switch (c) {
 	case 'p':
 		a->policy = arg;
@@ -147,24 +177,18 @@ parse_option(struct probe_args *a, int c, const char *arg)
 	case 'q':
 		return parse_queries(&a->opts.queries, arg);
 	case 'm':
-		if (parse_number(&v, "--max-inflight", arg, 65535) < 0) {
-			return -1;
-		}
-		a->opts.max_inflight = (unsigned)v;
-		return 0;
+		return parse_count(&a->opts.max_inflight, "--max-inflight",
+		    arg, 65535);
 	case 'n':
-		if (parse_number(&v, "--rounds", arg, 1000) < 0) {
-			return -1;
-		}
-		a->rounds = (unsigned)v;
-		return 0;
+		return parse_count(&a->rounds, "--rounds", arg, 1000);
 	case 'i':
-		if (nsf_duration_parse(&a->interval_ms, arg) < 0) {
-			fprintf(stderr, "nsfailover probe: --interval: '%s' is "
-			    "not a duration (write 500ms, 2s, 1m)\n", arg);
-			return -1;
-		}
-		return 0;
+		return parse_duration(&a->interval_ms, "--interval", arg);
+	case 'S':
+		return parse_duration(&a->opts.spread_ms, "--spread", arg);
+	case ':':
+		fprintf(stderr, "nsfailover probe: %s needs a value\n",
+		    arg);
+		return -1;
 	case 's':
 		if (strchr(arg, ':') != NULL) {
 			a->opts.source6 = arg;
@@ -173,7 +197,8 @@ parse_option(struct probe_args *a, int c, const char *arg)
 		}
 		return 0;
 	default:
-		fprintf(stderr, "%s", usage_text);
+		fprintf(stderr, "nsfailover probe: unknown option '%s' (see "
+		    "'nsfailover probe --help')\n", arg);
 		return -1;
 	}
 }
@@ -190,6 +215,7 @@ parse_args(struct probe_args *a, int argc, char **argv)
 		{ "queries", required_argument, NULL, 'q' },
 		{ "max-inflight", required_argument, NULL, 'm' },
 		{ "source", required_argument, NULL, 's' },
+		{ "spread", required_argument, NULL, 'S' },
 		{ "rounds", required_argument, NULL, 'n' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
@@ -202,9 +228,13 @@ parse_args(struct probe_args *a, int argc, char **argv)
 	nsf_strv_init(&a->resolvers);
 	nsf_strv_init(&a->domains);
 	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (parse_option(a, c, optarg) < 0) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		/* on an error, name the argument that caused it */
+		const char *arg = c == '?' || c == ':' ? argv[optind - 1] :
+		    optarg;
+
+		if (parse_option(a, c, arg) < 0) {
 			return -1;
 		}
 	}
@@ -300,23 +330,91 @@ format_latency(char *out, size_t len, const struct nsf_probe_answer *a)
 	}
 }
 
-static void
-text_address(struct nsf_buf *b, const struct nsf_probe_obs *o,
-    const struct nsf_domain *d)
+/* Judges one address; `why` says what was wrong, in the user's terms. */
+static bool
+addr_verdict(char *why, size_t whylen, const struct nsf_probe_obs *o,
+    const struct nsf_domain *d, const struct probe_args *a)
 {
 	const struct nsf_provider *pv = find_provider(d, o->provider);
-	char lat[32], serial[16], addr[64], why[160];
-	bool ok = pv != NULL && nsf_health_addr_ok(o, d, pv, why, sizeof(why));
 
-	format_latency(lat, sizeof(lat), &o->soa);
-	snprintf(serial, sizeof(serial), o->has_serial ? "%u" : "-",
+	snprintf(why, whylen, "not a provider of %s", d->name);
+	if (pv == NULL || nsf_health_addr_ok(o, d, pv, why, whylen)) {
+		return pv != NULL;
+	}
+	if (o->soa.result == NSF_PROBE_NOADDR && a->resolvers.n == 0) {
+		snprintf(why, whylen, "no address: none in the policy and no "
+		    "--resolver given");
+	}
+	return false;
+}
+
+/* One row of the text table, and the widths of its columns. */
+struct row {
+	char addr[64], lat[32], serial[16], why[160];
+	bool ok;
+};
+
+enum { COL_PROVIDER, COL_NS, COL_ADDR, COL_RESULT, COL_LAT, COL_SERIAL,
+	NCOLS };
+
+static const char *const col_titles[NCOLS] = {
+	"PROVIDER", "NAMESERVER", "ADDRESS", "RESULT", "LATENCY", "SERIAL",
+};
+
+static void
+row_fill(struct row *w, const struct nsf_probe_obs *o,
+    const struct nsf_domain *d, const struct probe_args *a)
+{
+	w->ok = addr_verdict(w->why, sizeof(w->why), o, d, a);
+	format_latency(w->lat, sizeof(w->lat), &o->soa);
+	snprintf(w->serial, sizeof(w->serial), o->has_serial ? "%u" : "-",
 	    o->serial);
-	snprintf(addr, sizeof(addr), strchr(o->addr, ':') ? "[%s]:%u" :
-	    "%s:%u", o->addr, o->port);
-	nsf_buf_printf(b, "  %-14s %-22s %-22s %-11s %8s %-11s %s%s\n",
-	    o->provider, o->ns, addr, nsf_probe_result_name(o->soa.result),
-	    lat, serial, o->soa.tcp ? "tcp " : "",
-	    ok ? "healthy" : why);
+	snprintf(w->addr, sizeof(w->addr), strchr(o->addr, ':') ?
+	    "[%s]:%u" : "%s:%u", o->addr, o->port);
+}
+
+static void
+widen(int *width, const char *cell)
+{
+	int n = (int)strlen(cell);
+
+	*width = n > *width ? n : *width;
+}
+
+/* The address table of one domain, its columns as wide as their
+ * widest cell. */
+static void
+text_table(struct nsf_buf *b, const struct nsf_probe_obs *obs, size_t n,
+    const struct nsf_domain *d, const struct probe_args *a)
+{
+	struct row *rows = nsf_xcalloc(n + 1, sizeof(*rows));
+	int w[NCOLS];
+	size_t i, c;
+
+	for (c = 0; c < NCOLS; c++) {
+		w[c] = (int)strlen(col_titles[c]);
+	}
+	for (i = 0; i < n; i++) {
+		row_fill(&rows[i], &obs[i], d, a);
+		widen(&w[COL_PROVIDER], obs[i].provider);
+		widen(&w[COL_NS], obs[i].ns);
+		widen(&w[COL_ADDR], rows[i].addr);
+		widen(&w[COL_RESULT], nsf_probe_result_name(obs[i].soa.result));
+		widen(&w[COL_LAT], rows[i].lat);
+		widen(&w[COL_SERIAL], rows[i].serial);
+	}
+	nsf_buf_printf(b, "  %-*s %-*s %-*s %-*s %*s %-*s VERDICT\n",
+	    w[0], col_titles[0], w[1], col_titles[1], w[2], col_titles[2],
+	    w[3], col_titles[3], w[4], col_titles[4], w[5], col_titles[5]);
+	for (i = 0; i < n; i++) {
+		nsf_buf_printf(b, "  %-*s %-*s %-*s %-*s %*s %-*s %s%s\n",
+		    w[0], obs[i].provider, w[1], obs[i].ns, w[2], rows[i].addr,
+		    w[3], nsf_probe_result_name(obs[i].soa.result), w[4],
+		    rows[i].lat, w[5], rows[i].serial,
+		    obs[i].soa.tcp ? "tcp " : "",
+		    rows[i].ok ? "healthy" : rows[i].why);
+	}
+	free(rows);
 }
 
 static const char *const ready_mode_names[] = { "serial", "records", "none" };
@@ -338,9 +436,11 @@ domain_views(struct nsf_provider_view **v, size_t *n,
 /* Appends one domain as text; returns false when a provider was bad. */
 static bool
 text_domain(struct nsf_buf *b, const struct nsf_domain *d,
-    const struct nsf_round *r, struct nsf_health *h, const char *active,
-    unsigned rounds)
+    const struct nsf_round *r, struct nsf_health *h,
+    const struct probe_args *a)
 {
+	const char *active = a->active;
+	unsigned rounds = a->rounds;
 	const struct nsf_probe_obs *obs;
 	struct nsf_provider_view *v = NULL;
 	size_t nobs = 0, nv = 0, i;
@@ -350,12 +450,7 @@ text_domain(struct nsf_buf *b, const struct nsf_domain *d,
 	nsf_buf_printf(b, "%s (readiness %s against %s)\n", d->name,
 	    ready_mode_names[d->readiness.mode % 3],
 	    active_group(d, active)->label);
-	nsf_buf_printf(b, "  %-14s %-22s %-22s %-11s %8s %-11s %s\n",
-	    "PROVIDER", "NAMESERVER", "ADDRESS", "RESULT", "LATENCY",
-	    "SERIAL", "VERDICT");
-	for (i = 0; i < nobs; i++) {
-		text_address(b, &obs[i], d);
-	}
+	text_table(b, obs, nobs, d, a);
 	if (domain_views(&v, &nv, h, d, active) < 0) {
 		return false;
 	}
@@ -413,11 +508,10 @@ json_records(struct nsf_buf *b, const struct nsf_probe_obs *o,
 
 static void
 json_address(struct nsf_buf *b, const struct nsf_probe_obs *o,
-    const struct nsf_domain *d)
+    const struct nsf_domain *d, const struct probe_args *a)
 {
-	const struct nsf_provider *pv = find_provider(d, o->provider);
-	char why[160] = "";
-	bool ok = pv != NULL && nsf_health_addr_ok(o, d, pv, why, sizeof(why));
+	char why[160];
+	bool ok = addr_verdict(why, sizeof(why), o, d, a);
 
 	nsf_buf_puts(b, "{\"provider\":");
 	nsf_buf_put_json_string(b, o->provider);
@@ -444,8 +538,10 @@ json_address(struct nsf_buf *b, const struct nsf_probe_obs *o,
 
 static bool
 json_domain(struct nsf_buf *b, const struct nsf_domain *d,
-    const struct nsf_round *r, struct nsf_health *h, const char *active)
+    const struct nsf_round *r, struct nsf_health *h,
+    const struct probe_args *a)
 {
+	const char *active = a->active;
 	const struct nsf_probe_obs *obs;
 	struct nsf_provider_view *v = NULL;
 	size_t nobs = 0, nv = 0, i;
@@ -460,7 +556,7 @@ json_domain(struct nsf_buf *b, const struct nsf_domain *d,
 	    ready_mode_names[d->readiness.mode % 3]);
 	for (i = 0; i < nobs; i++) {
 		nsf_buf_puts(b, i ? "," : "");
-		json_address(b, &obs[i], d);
+		json_address(b, &obs[i], d, a);
 	}
 	nsf_buf_puts(b, "],\"providers\":[");
 	if (domain_views(&v, &nv, h, d, active) < 0) {
@@ -523,8 +619,13 @@ json_canaries(struct nsf_buf *b, const struct nsf_round *r,
 
 		nsf_buf_puts(b, i ? ",{\"address\":" : "{\"address\":");
 		nsf_buf_put_json_string(b, c->canary->server.host);
-		nsf_buf_printf(b, ",\"result\":\"%s\",\"latency_ms\":%.3f}",
-		    nsf_probe_result_name(c->ans.result),
+		nsf_buf_printf(b, ",\"port\":%u,\"name\":",
+		    c->canary->server.port ? c->canary->server.port : 53);
+		nsf_buf_put_json_string(b, c->canary->qname ?
+		    c->canary->qname : ".");
+		nsf_buf_printf(b, ",\"result\":\"%s\",\"tries\":%u,"
+		    "\"latency_ms\":%.3f}",
+		    nsf_probe_result_name(c->ans.result), c->ans.tries,
 		    c->ans.latency_us / 1000.0);
 	}
 	nsf_buf_puts(b, "]}");
@@ -556,7 +657,8 @@ text_footer(struct nsf_buf *b, const struct nsf_round *r,
 
 /* Counts per result, the rate, and memory: for thousands of domains. */
 static bool
-summary(struct nsf_buf *b, const struct nsf_round *r, size_t ndomains)
+summary(struct nsf_buf *b, const struct nsf_round *r, size_t ndomains,
+    double cpu_ms)
 {
 	const struct nsf_probe_stats *s = nsf_round_stats(r);
 	size_t counts[NSF_PROBE_NETERR + 1] = { 0 }, i;
@@ -575,6 +677,8 @@ summary(struct nsf_buf *b, const struct nsf_round *r, size_t ndomains)
 	    nsf_round_memory(r), s->peak_bytes,
 	    ndomains ? (double)nsf_round_memory(r) / ndomains : 0.0,
 	    ndomains ? (double)s->peak_bytes / ndomains : 0.0);
+	nsf_buf_printf(b, "cpu_ms %.1f cpu_us_per_query %.2f\n", cpu_ms,
+	    s->sent > 0 ? cpu_ms * 1e3 / (double)s->sent : 0.0);
 	nsf_buf_puts(b, "results");
 	for (i = 0; i <= NSF_PROBE_NETERR; i++) {
 		if (counts[i] > 0) {
@@ -610,10 +714,9 @@ report(const struct probe_args *a, const struct nsf_policy *pol,
 		}
 		if (a->format == FMT_JSON) {
 			nsf_buf_puts(&b, n ? "," : "");
-			all = json_domain(&b, d, r, h, a->active) && all;
+			all = json_domain(&b, d, r, h, a) && all;
 		} else if (a->format == FMT_TEXT) {
-			all = text_domain(&b, d, r, h, a->active,
-			    a->rounds) && all;
+			all = text_domain(&b, d, r, h, a) && all;
 		}
 		n++;
 	}
@@ -626,7 +729,7 @@ report(const struct probe_args *a, const struct nsf_policy *pol,
 	} else if (a->format == FMT_TEXT) {
 		text_footer(&b, r, h);
 	} else {
-		all = summary(&b, r, n);
+		all = summary(&b, r, n, a->round_cpu_ms);
 	}
 	if (b.len > 0) {
 		fputs(b.data, stdout);
@@ -659,13 +762,74 @@ load_policy(struct nsf_policy **out, const char *path)
 	return rc;
 }
 
+static bool
+domain_has_group(const struct nsf_domain *d, const char *label)
+{
+	size_t i;
+
+	if (strcmp(d->primary.label, label) == 0) {
+		return true;
+	}
+	for (i = 0; i < d->nbackups; i++) {
+		if (strcmp(d->backups[i].label, label) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --active must name a group of every domain probed: readiness judged
+ * against a group the domain does not have would mean nothing. */
+static int
+check_active(const struct probe_args *a, const struct nsf_policy *pol)
+{
+	size_t i, k;
+
+	if (a->active == NULL) {
+		return 0;
+	}
+	for (i = 0; i < pol->ndomains; i++) {
+		const struct nsf_domain *d = &pol->domains[i];
+		bool chosen = a->domains.n == 0;
+
+		for (k = 0; k < a->domains.n && !chosen; k++) {
+			chosen = nsf_name_cmp(a->domains.v[k], d->name) == 0;
+		}
+		if (!chosen || domain_has_group(d, a->active)) {
+			continue;
+		}
+		fprintf(stderr, "nsfailover probe: --active: '%s' is not a "
+		    "group of %s (its groups: %s", a->active, d->name,
+		    d->primary.label);
+		for (k = 0; k < d->nbackups; k++) {
+			fprintf(stderr, ", %s", d->backups[k].label);
+		}
+		fprintf(stderr, ")\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* CPU time this process has used, user and system, in ms. */
+static double
+cpu_ms_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
 /* Runs the rounds asked for, feeding each to the health verdicts; the
  * last round is left in *out. */
 static int
-run_rounds(struct nsf_round **out, const struct probe_args *a,
+run_rounds(struct nsf_round **out, struct probe_args *a,
     struct nsf_prober *p, const struct nsf_policy *pol,
     struct nsf_health *h)
 {
+	double cpu;
+
 	const char *const *domains = a->domains.n ?
 	    (const char *const *)a->domains.v : NULL;
 	struct nsf_round *r = NULL;
@@ -683,9 +847,11 @@ run_rounds(struct nsf_round **out, const struct probe_args *a,
 		}
 		nsf_round_free(r);
 		r = NULL;
+		cpu = cpu_ms_now();
 		if (nsf_prober_round(p, pol, domains, &r) < 0) {
 			return NSF_ERROR;
 		}
+		a->round_cpu_ms = cpu_ms_now() - cpu;
 		nsf_health_update(h, pol, r, nsf_now_ms());
 	}
 	*out = r;
@@ -708,7 +874,7 @@ nsf_cmd_probe(int argc, char **argv)
 	if (parse_args(&a, argc, argv) < 0) {
 		goto out;
 	}
-	if (load_policy(&pol, a.policy) < 0) {
+	if (load_policy(&pol, a.policy) < 0 || check_active(&a, pol) < 0) {
 		goto out;
 	}
 	if (nsf_prober_new(&p, &a.opts) < 0) {

@@ -534,33 +534,37 @@ backoff(struct dom *m)
 	m->retry_at = nsf_mono_ms() + (int64_t)ms;
 }
 
+enum resolution {
+	UNRESOLVED = 0,         /* the registry could not be read, or the
+				 * change is still pending there */
+	RESOLVED_DONE,
+	RESOLVED_NOT_APPLIED,
+	RESOLVED_OTHER,
+};
+
 /*
  * An intent whose outcome is not known (after a crash, a lost
  * connection, a pending answer): the registry says what happened.
- * Returns true when the intent is resolved.
  */
-static bool
+static enum resolution
 resolve_intent(struct daemon *dm, struct dom *m, const char *why)
 {
 	const struct nsf_intent *in = &m->st.intent;
+	enum resolution res;
 	char *msg, *got;
 
 	if (observe(dm, m) < 0) {
-		return false;
+		return UNRESOLVED;
 	}
 	got = set_text(&m->obs.ns);
 	if (nsf_strv_same_set(&m->obs.ns, &in->to)) {
 		msg = nsf_xasprintf("%s; the registry holds the new set, "
 		    "confirmed by reading it back", why);
 		finish_success(dm, m, msg, NULL);
-	} else if (m->st.pending &&
-	    nsf_strv_same_set(&m->obs.ns, &in->from) &&
-	    nsf_delegation_blocking_status(&m->obs) != NULL) {
-		free(got);
-		return false;   /* still pending at the registry */
+		res = RESOLVED_DONE;
 	} else if (m->st.pending && nsf_strv_same_set(&m->obs.ns, &in->from)) {
 		free(got);
-		return false;
+		return UNRESOLVED;      /* still pending at the registry */
 	} else if (nsf_strv_same_set(&m->obs.ns, &in->from)) {
 		msg = nsf_xasprintf("%s; the registry still holds the old set "
 		    "(%s): the change was not made; planning again", why,
@@ -568,6 +572,7 @@ resolve_intent(struct daemon *dm, struct dom *m, const char *why)
 		nsf_notice(NSF_SRC_PLAN, m->name, "intent %s was not applied: "
 		    "%s", in->id ? in->id : "?", msg);
 		finish_without(dm, m, "not-applied", msg, NULL, true);
+		res = RESOLVED_NOT_APPLIED;
 	} else {
 		msg = nsf_xasprintf("%s; the registry holds neither the old "
 		    "nor the wanted set but %s; planning again from it", why,
@@ -575,10 +580,11 @@ resolve_intent(struct daemon *dm, struct dom *m, const char *why)
 		nsf_warn(NSF_SRC_PLAN, m->name, "intent %s superseded: %s",
 		    in->id ? in->id : "?", msg);
 		finish_without(dm, m, "superseded", msg, NULL, false);
+		res = RESOLVED_OTHER;
 	}
 	free(msg);
 	free(got);
-	return true;
+	return res;
 }
 
 static void
@@ -587,9 +593,7 @@ handle_outcome(struct daemon *dm, struct dom *m, int rc,
 {
 	enum nsf_apply_result res = rc < 0 ? NSF_APPLY_UNKNOWN : out->result;
 	char *msg;
-	char code[16];
 
-	snprintf(code, sizeof(code), "%d", out->code);
 	if (out->message != NULL || rc < 0) {
 		msg = nsf_xasprintf("%s; registry: %s, %s", reason,
 		    nsf_apply_result_name(res), out->message != NULL ?
@@ -598,8 +602,6 @@ handle_outcome(struct daemon *dm, struct dom *m, int rc,
 		msg = nsf_xasprintf("%s; registry: %s (code %d)", reason,
 		    nsf_apply_result_name(res), out->code);
 	}
-	nsf_metrics_registry_op(m->d->registry->name, "update",
-	    res == NSF_APPLY_DONE || res == NSF_APPLY_PENDING, code, 0);
 	switch (res) {
 	case NSF_APPLY_DONE:
 		finish_success(dm, m, msg, out);
@@ -644,14 +646,18 @@ handle_outcome(struct daemon *dm, struct dom *m, int rc,
 		nsf_warn(NSF_SRC_REGISTRY, m->name, "outcome %s: %s; reading "
 		    "the registry before anything else",
 		    res == NSF_APPLY_FAILED ? "failed" : "unknown", msg);
-		if (!resolve_intent(dm, m, msg)) {
+		switch (resolve_intent(dm, m, msg)) {
+		case UNRESOLVED:
 			nsf_warn(NSF_SRC_REGISTRY, m->name, "intent %s stays "
 			    "open until the registry can be read",
 			    m->st.intent.id ? m->st.intent.id : "?");
-		}
-		if (!m->st.has_intent &&
-		    !nsf_strv_same_set(&m->obs.ns, &m->verify_want)) {
-			backoff(m);
+			break;
+		case RESOLVED_NOT_APPLIED:
+			backoff(m);     /* then try once more */
+			break;
+		case RESOLVED_DONE:
+		case RESOLVED_OTHER:
+			break;
 		}
 		break;
 	}
@@ -670,8 +676,10 @@ apply_plan(struct daemon *dm, struct dom *m, const struct nsf_plan *p,
 	struct nsf_domain_state s;
 	struct nsf_change chg;
 	struct nsf_outcome out;
-	char id[64], *subject;
+	enum nsf_apply_result res;
+	char id[64], code[16], *subject;
 	size_t i, nadd = 0;
+	int64_t t0;
 	int rc;
 
 	make_intent_id(id);
@@ -723,6 +731,7 @@ apply_plan(struct daemon *dm, struct dom *m, const struct nsf_plan *p,
 	chg.target = p->target;
 	chg.client_trid = id;
 	nsf_outcome_init(&out);
+	t0 = nsf_mono_ms();
 	conn = nsf_engine_registry(dm->e, m->d->registry);
 	if (conn == NULL) {
 		out.result = NSF_APPLY_FAILED;
@@ -735,10 +744,14 @@ apply_plan(struct daemon *dm, struct dom *m, const struct nsf_plan *p,
 		}
 	}
 	crash_point(dm, "after-apply");
+	res = rc < 0 ? NSF_APPLY_UNKNOWN : out.result;
+	snprintf(code, sizeof(code), "%d", out.code);
+	nsf_metrics_registry_op(m->d->registry->name, "update",
+	    res == NSF_APPLY_DONE || res == NSF_APPLY_PENDING, code,
+	    (uint64_t)(nsf_mono_ms() - t0));
 	nsf_notice(NSF_SRC_REGISTRY, m->name, "%s acknowledged %s (%s) in "
 	    "%lld ms from the decision", m->d->registry->name, action,
-	    nsf_apply_result_name(rc < 0 ? NSF_APPLY_UNKNOWN : out.result),
-	    (long long)(nsf_mono_ms() - decided));
+	    nsf_apply_result_name(res), (long long)(nsf_mono_ms() - decided));
 	handle_outcome(dm, m, rc, &out, p->reason);
 	nsf_outcome_deinit(&out);
 	free(add);
@@ -878,9 +891,9 @@ evaluate(struct daemon *dm, struct dom *m)
 			return;
 		}
 		m->next_pending = now + PENDING_EVERY_MS;
-		if (!resolve_intent(dm, m, m->st.pending ?
+		if (resolve_intent(dm, m, m->st.pending ?
 		    "the registry held the change pending" :
-		    "an intent without an outcome was found")) {
+		    "an intent without an outcome was found") == UNRESOLVED) {
 			return;
 		}
 	}
@@ -914,7 +927,11 @@ evaluate(struct daemon *dm, struct dom *m)
 	say_decision(m, &ev.plan);
 	if (nsf_plan_applies(&ev.plan) && nsf_mono_ms() >= m->retry_at) {
 		/* Act only on a fresh reading of the registry. */
-		if (now - m->obs_at > 0 && observe(dm, m) == 0) {
+		if (now - m->obs_at > 0) {
+			if (observe(dm, m) < 0) {
+				nsf_eval_deinit(&ev);
+				return;
+			}
 			decided = nsf_mono_ms();
 			if (plan_once(dm, m, &ev) < 0) {
 				nsf_eval_deinit(&ev);
@@ -922,7 +939,7 @@ evaluate(struct daemon *dm, struct dom *m)
 			}
 			say_decision(m, &ev.plan);
 		}
-		if (nsf_plan_applies(&ev.plan) && !m->verifying) {
+		if (nsf_plan_applies(&ev.plan)) {
 			apply_plan(dm, m, &ev.plan, decided);
 		}
 	}
@@ -1016,6 +1033,11 @@ refresh_policy(struct daemon *dm, bool first)
 
 	rc = nsf_policy_source_refresh(dm->e->src, false, &changed);
 	pol = nsf_engine_policy(dm->e);
+	if (changed) {
+		/* Connections point into the replaced policy: close them
+		 * now, while it is still there. */
+		nsf_engine_registries_reset(dm->e);
+	}
 	if (rc == NSF_EINVAL &&
 	    (rej = nsf_policy_source_rejected_commit(dm->e->src)) != NULL &&
 	    !str_eq(rej, dm->rejected_said)) {
@@ -1138,18 +1160,23 @@ keep_sessions(struct daemon *dm)
 {
 	size_t i;
 	struct nsf_strv done;
+	bool pending = false;
 
 	if (nsf_mono_ms() < dm->next_poll) {
 		return;
 	}
 	dm->next_poll = nsf_mono_ms() + PENDING_EVERY_MS;
+	for (i = 0; i < dm->ndoms && !pending; i++) {
+		pending = dm->doms[i].st.pending;
+	}
 	for (i = 0; i < dm->e->nregs; i++) {
 		struct nsf_registry_conn *c = dm->e->regs[i].conn;
 
 		if (c == NULL) {
 			continue;
 		}
-		if (c->ops->poll != NULL) {
+		/* The poll queue tells about pending changes. */
+		if (pending && c->ops->poll != NULL) {
 			nsf_strv_init(&done);
 			c->ops->poll(c, &done);
 			nsf_strv_deinit(&done);
@@ -1377,7 +1404,9 @@ nsf_cmd_run(int argc, char **argv)
 	if (nsf_engine_open(&dm.e, &eo, &diags) < 0) {
 		nsf_buf_init(&b);
 		nsf_diags_format_text(&diags, &b);
+		if (b.len > 0) {
 		fputs(b.data, stderr);
+	}
 		nsf_buf_deinit(&b);
 		nsf_err(NSF_SRC_CONTROL, NULL, "cannot start: %s",
 		    nsf_error_last());

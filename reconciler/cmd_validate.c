@@ -1,4 +1,4 @@
-/* cmd_validate.c - 'nsfailover validate': check a policy for pull-request CI. */
+/* cmd_validate.c - 'nsfailover validate': the policy check for CI. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,6 +134,25 @@ print_json(const struct validate_opts *o, const struct nsf_policy *p,
 	nsf_buf_deinit(&b);
 }
 
+/* Exit 2 as JSON too, so a CI step that parses stdout always has a
+ * document: the reason is in "error", and nothing was checked. */
+static void
+print_unreadable_json(const struct validate_opts *o, const char *why)
+{
+	struct nsf_buf b;
+
+	nsf_buf_init(&b);
+	nsf_buf_puts(&b, "{\"path\":");
+	nsf_buf_put_json_string(&b, o->path);
+	nsf_buf_printf(&b, ",\"valid\":false,\"strict\":%s,\"error\":",
+	    o->strict ? "true" : "false");
+	nsf_buf_put_json_string(&b, why);
+	nsf_buf_puts(&b, ",\"errors\":0,\"warnings\":0,\"not_shown\":0,"
+	    "\"diagnostics\":[]}\n");
+	fputs(b.data, stdout);
+	nsf_buf_deinit(&b);
+}
+
 static int
 report(const struct validate_opts *o, const struct nsf_policy *p,
     const struct nsf_diags *d)
@@ -180,6 +199,9 @@ nsf_cmd_validate(int argc, char **argv)
 	rc = nsf_policy_load_path(&p, o.path, &d);
 	if (rc != 0 && rc != NSF_EINVAL) {
 		fprintf(stderr, "nsfailover validate: %s\n", nsf_error_last());
+		if (o.json) {
+			print_unreadable_json(&o, nsf_error_last());
+		}
 		nsf_diags_deinit(&d);
 		return 2;
 	}

@@ -653,12 +653,16 @@ load_trusted_keys(struct walker *w, yaml_node_t *map)
 			}
 			r->gpg_keys = nsf_xrealloc(r->gpg_keys,
 			    (r->ngpg_keys + 1) * sizeof(*r->gpg_keys));
+			r->gpg_key_pos = nsf_xrealloc(r->gpg_key_pos,
+			    (r->ngpg_keys + 1) * sizeof(*r->gpg_key_pos));
+			r->gpg_key_pos[r->ngpg_keys] = pos_of(w, item);
 			r->gpg_keys[r->ngpg_keys++] = path;
 		}
 	}
 	if ((n = map_get(w, map, "ssh_allowed_signers")) != NULL) {
 		set_path(w, n, "repository.trusted_keys.ssh_allowed_signers",
 		    &r->ssh_allowed_signers);
+		r->ssh_allowed_signers_pos = pos_of(w, n);
 	}
 }
 
@@ -683,6 +687,7 @@ load_repository(struct walker *w, yaml_node_t *map)
 		free(r->url);
 		r->url = is_url(scalar_of(url)) ?
 		    nsf_xstrdup(scalar_of(url)) : absolute(w, scalar_of(url));
+		r->url_pos = pos_of(w, url);
 		check_url_scheme(w, url, r->url);
 	}
 	if ((n = map_get(w, map, "branch")) != NULL) {
@@ -731,6 +736,7 @@ check_repository(struct walker *w, yaml_node_t *map)
 		    "key is given");
 	}
 }
+
 int
 nsf_config_parse_hostport(struct nsf_endpoint *out, const char *s,
     uint16_t default_port)
@@ -956,6 +962,7 @@ load_log(struct walker *w, yaml_node_t *map)
 		}
 	}
 }
+
 static bool
 name_ok(const char *s)
 {
@@ -1146,6 +1153,7 @@ load_notifications(struct walker *w, yaml_node_t *map)
 		load_webhook(w, item);
 	}
 }
+
 static void
 set_defaults(struct nsf_config *c)
 {
@@ -1378,6 +1386,7 @@ nsf_config_free(struct nsf_config *c)
 		free(c->repository.gpg_keys[i]);
 	}
 	free(c->repository.gpg_keys);
+	free(c->repository.gpg_key_pos);
 	free(c->repository.ssh_allowed_signers);
 	free(c->cache_dir);
 	free(c->state_dir);

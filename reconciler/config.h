@@ -30,9 +30,12 @@ struct nsf_config_repository {
 	bool push;              /* push the state branch, default true */
 	bool verify_signatures; /* refuse unsigned policy commits */
 	char **gpg_keys;        /* armoured public key files */
+	struct nsf_pos *gpg_key_pos;    /* where each is named */
 	size_t ngpg_keys;
 	char *ssh_allowed_signers;      /* NULL when not set */
-	struct nsf_pos pos;
+	struct nsf_pos ssh_allowed_signers_pos;
+	struct nsf_pos url_pos; /* of the url's value */
+	struct nsf_pos pos;     /* of the repository map */
 };
 
 struct nsf_config_webhook {

@@ -17,21 +17,23 @@ file_diag(struct nsf_diags *d, enum nsf_diag_severity sev,
 	    msg);
 }
 
+/* Reports, at `pos` (where the file is named), a file the daemon cannot
+ * read. */
 static void
 check_readable(struct nsf_diags *d, const struct nsf_config *cfg,
-    const char *what, const char *path)
+    struct nsf_pos pos, const char *what, const char *path)
 {
 	struct stat st;
 	char *msg;
 
+	errno = 0;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    access(path, R_OK) == 0) {
 		return;
 	}
 	msg = nsf_xasprintf("%s %s: %s", what, path, errno ?
 	    strerror(errno) : "not a regular file");
-	file_diag(d, NSF_DIAG_ERROR, cfg, cfg->repository.pos,
-	    "file-not-found", NULL, msg);
+	file_diag(d, NSF_DIAG_ERROR, cfg, pos, "file-not-found", NULL, msg);
 	free(msg);
 }
 
@@ -44,19 +46,18 @@ check_repository_files(const struct nsf_config *cfg, struct nsf_diags *d)
 	size_t i;
 
 	for (i = 0; i < r->ngpg_keys; i++) {
-		errno = 0;
-		check_readable(d, cfg, "trusted GPG key", r->gpg_keys[i]);
+		check_readable(d, cfg, r->gpg_key_pos[i], "trusted GPG key",
+		    r->gpg_keys[i]);
 	}
 	if (r->ssh_allowed_signers != NULL) {
-		errno = 0;
-		check_readable(d, cfg, "SSH allowed signers file",
-		    r->ssh_allowed_signers);
+		check_readable(d, cfg, r->ssh_allowed_signers_pos,
+		    "SSH allowed signers file", r->ssh_allowed_signers);
 	}
 	if (r->url == NULL || r->url[0] != '/' || stat(r->url, &st) == 0) {
 		return;
 	}
 	msg = nsf_xasprintf("repository %s: %s", r->url, strerror(errno));
-	file_diag(d, NSF_DIAG_ERROR, cfg, r->pos, "file-not-found",
+	file_diag(d, NSF_DIAG_ERROR, cfg, r->url_pos, "file-not-found",
 	    "clone or create the policy repository there, or fix "
 	    "repository.url", msg);
 	free(msg);
@@ -122,12 +123,23 @@ check_webhook_credentials(const struct nsf_config *cfg,
 	}
 }
 
+static int
+diag_cmp(const void *a, const void *b)
+{
+	const struct nsf_diag *x = a, *y = b;
+
+	if (x->line != y->line) {
+		return x->line < y->line ? -1 : 1;
+	}
+	return x->col < y->col ? -1 : x->col > y->col;
+}
+
 size_t
 nsf_config_check_files(const struct nsf_config *cfg,
     struct nsf_diags *diags, struct nsf_secrets **out_secrets)
 {
 	struct nsf_secrets *s = NULL;
-	size_t before = diags->nerrors;
+	size_t before = diags->nerrors, first = diags->n;
 
 	if (nsf_secrets_load(&s, cfg->secrets) < 0) {
 		file_diag(diags, NSF_DIAG_ERROR, cfg, cfg->secrets_pos,
@@ -139,6 +151,11 @@ nsf_config_check_files(const struct nsf_config *cfg,
 		check_webhook_credentials(cfg, s, diags);
 	}
 	check_repository_files(cfg, diags);
+	/* In file order, like the problems of the file itself. */
+	if (diags->n > first) {
+		qsort(diags->v + first, diags->n - first, sizeof(*diags->v),
+		    diag_cmp);
+	}
 	if (out_secrets != NULL) {
 		*out_secrets = s;
 	} else {

@@ -145,21 +145,35 @@ fetch_state_branch(struct nsf_engine *e)
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_fetch_options fo;
+	struct nsf_git_cred cred;
+	struct nsf_git_deadline dl;
 	char *spec = nsf_xasprintf("+refs/heads/%s:refs/heads/%s", branch,
 	    branch);
 	git_strarray specs = { &spec, 1 };
+	bool late;
 
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
+	memset(&cred, 0, sizeof(cred));
+	fo.callbacks.credentials = nsf_git_credentials;
+	fo.callbacks.payload = &cred;
 	if (git_repository_open(&repo,
-	    nsf_policy_source_repo_path(e->src)) == 0 &&
-	    git_remote_lookup(&remote, repo, "origin") == 0 &&
-	    git_remote_fetch(remote, &specs, &fo, NULL) < 0) {
-		nsf_debug(NSF_SRC_AUDIT, NULL, "no state branch %s at the "
-		    "remote: %s", branch,
-		    git_error_last() ? git_error_last()->message : "?");
+	    nsf_policy_source_repo_path(e->src)) < 0 ||
+	    git_remote_create_anonymous(&remote, repo,
+	    e->cfg->repository.url) < 0) {
+		goto out;
 	}
+	nsf_git_deadline_start(&dl);
+	if (git_remote_fetch(remote, &specs, &fo, NULL) < 0) {
+		late = nsf_git_deadline_stop(&dl);
+		nsf_warn(NSF_SRC_AUDIT, NULL, "no state records from %s: %s",
+		    e->cfg->repository.url, late ? "no answer in time" :
+		    git_error_last() ? git_error_last()->message : "?");
+	} else {
+		nsf_git_deadline_stop(&dl);
+	}
+out:
 	git_remote_free(remote);
 	git_repository_free(repo);
 	free(spec);
@@ -610,7 +624,7 @@ nsf_parent_ns(struct nsf_strv *out, uint32_t *ttl,
 	ldns_resolver *res = ldns_resolver_new();
 	ldns_rdf *addr, *name = NULL;
 	ldns_pkt *pkt = NULL;
-	ldns_rr_list *lists[2];
+	ldns_rr_list *lists[2], *mine;
 	struct timeval tv;
 	size_t l, i;
 	int rc = 0;
@@ -626,7 +640,9 @@ nsf_parent_ns(struct nsf_strv *out, uint32_t *ttl,
 		    "verify servers are given as addresses", server->host);
 		goto out;
 	}
-	ldns_resolver_push_nameserver(res, addr);
+	ldns_resolver_push_nameserver(res, addr);     /* copies it */
+	ldns_rdf_deep_free(addr);
+	addr = NULL;
 	ldns_resolver_set_port(res, server->port ? server->port : 53);
 	ldns_resolver_set_recursive(res, false);
 	ldns_resolver_set_retry(res, 1);
@@ -656,41 +672,28 @@ nsf_parent_ns(struct nsf_strv *out, uint32_t *ttl,
 	}
 	lists[0] = ldns_pkt_answer(pkt);
 	lists[1] = ldns_pkt_authority(pkt);
+	mine = ldns_rr_list_new();
 	for (l = 0; l < 2; l++) {
 		for (i = 0; i < ldns_rr_list_rr_count(lists[l]); i++) {
 			ldns_rr *rr = ldns_rr_list_rr(lists[l], i);
-			char *s;
-			size_t len;
 
-			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS ||
-			    ldns_dname_compare(ldns_rr_owner(rr), name) != 0) {
-				continue;
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS &&
+			    ldns_dname_compare(ldns_rr_owner(rr), name) == 0) {
+				ldns_rr_list_push_rr(mine, rr);
+				*ttl = ldns_rr_ttl(rr);
 			}
-			s = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-			if (s == NULL) {
-				continue;
-			}
-			len = strlen(s);
-			if (len > 1 && s[len - 1] == '.') {
-				s[len - 1] = '\0';
-			}
-			for (char *p = s; *p; p++) {
-				if (*p >= 'A' && *p <= 'Z') {
-					*p = (char)(*p - 'A' + 'a');
-				}
-			}
-			nsf_strv_push_owned(out, s);
-			*ttl = ldns_rr_ttl(rr);
 		}
 	}
+	nsf_strv_deinit(out);
+	nsf_ns_rrset_names(out, mine);
+	ldns_rr_list_free(mine);        /* the RRs stay the packet's */
 	nsf_strv_sort_unique(out);
 out:
 	ldns_pkt_free(pkt);
 	ldns_rdf_deep_free(name);
+	ldns_rdf_deep_free(addr);
 	if (res != NULL) {
 		ldns_resolver_deep_free(res);
-	} else if (addr != NULL) {
-		ldns_rdf_deep_free(addr);
 	}
 	return rc;
 }
@@ -749,6 +752,35 @@ wanted(const struct nsf_strv *names, const char *domain)
 		}
 	}
 	return false;
+}
+
+/* Where the status came from: the policy, the records, the canaries. */
+static void
+status_header(struct nsf_buf *b, const struct nsf_engine *e)
+{
+	const char *frozen_reason = NULL;
+
+	if (e->src != NULL) {
+		nsf_buf_printf(b, "policy:   commit %.12s of %s (%s)\n",
+		    nsf_engine_policy_commit(e), e->cfg->repository.url,
+		    e->cfg->repository.branch);
+	} else {
+		nsf_buf_printf(b, "policy:   read from disk\n");
+	}
+	if (e->audit != NULL && nsf_audit_tip(e->audit)[0] != '\0') {
+		nsf_buf_printf(b, "records:  state branch at %.12s\n",
+		    nsf_audit_tip(e->audit));
+	} else {
+		nsf_buf_printf(b, "records:  none found\n");
+	}
+	if (nsf_health_frozen(e->health, &frozen_reason)) {
+		nsf_buf_printf(b, "canaries: FROZEN: %s\n", frozen_reason ?
+		    frozen_reason : "the canaries failed");
+	} else {
+		nsf_buf_printf(b, "canaries: %s\n",
+		    nsf_health_canary_summary(e->health));
+	}
+	nsf_buf_puts(b, "\n");
 }
 
 int
@@ -847,6 +879,9 @@ nsf_engine_report(struct nsf_engine *e, const struct nsf_strv *names,
 		n++;
 	}
 	nsf_buf_init(&b);
+	if ((flags & NSF_FMT_STATUS) && fmt == NSF_FORMAT_TEXT) {
+		status_header(&b, e);
+	}
 	nsf_plan_format(&b, (enum nsf_plan_format)fmt, rep, n, flags);
 	fwrite(b.data, 1, b.len, stdout);
 	nsf_buf_deinit(&b);

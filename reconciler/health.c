@@ -130,9 +130,8 @@ domain_lists_ns(const struct nsf_domain *d, const char *name)
 	return false;
 }
 
-/* The NS names of an NS RRset, lower case, without the final dot. */
-static void
-ns_names(struct nsf_strv *out, const ldns_rr_list *rrset)
+void
+nsf_ns_rrset_names(struct nsf_strv *out, const ldns_rr_list *rrset)
 {
 	size_t i;
 
@@ -169,7 +168,7 @@ ns_set_ok(const struct nsf_probe_obs *o, const struct nsf_domain *d,
 	size_t i;
 	bool ok = true;
 
-	ns_names(&names, o->nsq.rrset);
+	nsf_ns_rrset_names(&names, o->nsq.rrset);
 	for (i = 0; ok && i < pv->nns; i++) {
 		if (!nsf_strv_contains(&names, pv->ns[i].name)) {
 			snprintf(why, whylen, "wrong NS set: %s missing",

@@ -70,6 +70,10 @@ bool nsf_health_addr_ok(const struct nsf_probe_obs *o,
     const struct nsf_domain *d, const struct nsf_provider *pv,
     char *why, size_t whylen);
 
+/* The names an NS RRset points to (initialises `out`): lower case,
+ * without the final dot, in RRset order. */
+void nsf_ns_rrset_names(struct nsf_strv *out, const ldns_rr_list *rrset);
+
 /* Whether some key of `keys` (a DNSKEY RRset) has a DS in `ds`: YES, NO,
  * or UNKNOWN when keys is NULL or the parent publishes no DS. */
 enum nsf_tri nsf_health_dnskey_matches_ds(const ldns_rr_list *keys,

@@ -406,7 +406,9 @@ put_value(struct nsf_buf *out, double v)
 		nsf_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
 	} else if (isnan(v)) {
 		nsf_buf_puts(out, "NaN");
-	} else if (v == (double)(int64_t)v && fabs(v) < 1e15) {
+	} else if (fabs(v) < 1e15 && v == (double)(int64_t)v) {
+		/* The range test comes first: converting a double beyond
+		 * int64_t's range is undefined. */
 		nsf_buf_printf(out, "%lld", (long long)v);
 	} else {
 		nsf_buf_printf(out, "%.15g", v);

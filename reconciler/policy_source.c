@@ -27,6 +27,9 @@
 
 struct nsf_policy_source {
 	char *url;
+	bool local;             /* a path: read in place, never fetched */
+	bool alternate;         /* its objects are an alternate of the
+				 * cache */
 	char *ref;              /* as configured */
 	char *path;             /* in the repository */
 	char *cache_dir;
@@ -35,6 +38,9 @@ struct nsf_policy_source {
 	bool verify;
 	struct nsf_sigcheck sig;
 	struct nsf_policy *policy;      /* active; NULL before the first */
+	struct nsf_policy *previous;    /* replaced by the last refresh; kept
+					 * until the next one so callers can
+					 * let go of pointers into it */
 	struct nsf_strv policy_files;   /* names handed to the loader */
 	char commit[41];        /* active policy's commit; "" none */
 	int64_t loaded_at_ms;
@@ -114,6 +120,7 @@ nsf_policy_source_free(struct nsf_policy_source *src)
 	}
 	if (src->policy != NULL) {
 		nsf_policy_free(src->policy);
+		nsf_policy_free(src->previous);
 	}
 	nsf_strv_deinit(&src->policy_files);
 	git_repository_free(src->repo);
@@ -144,6 +151,7 @@ nsf_policy_source_open(struct nsf_policy_source **out,
 		goto out;
 	}
 	src->url = url_normalize(o->url);
+	src->local = strstr(src->url, "://") == NULL;
 	src->ref = nsf_xstrdup(o->ref ? o->ref : "main");
 	src->path = nsf_xstrdup(o->path ? o->path : "policy");
 	src->cache_dir = nsf_xstrdup(o->cache_dir);
@@ -199,10 +207,10 @@ set_unreachable(struct nsf_policy_source *src, const char *why)
 {
 	if (src->reachable || src->fetch_error == NULL ||
 	    strcmp(src->fetch_error, why) != 0) {
-		nsf_warn(NSF_SRC_POLICY, NULL, "cannot fetch the policy from "
-		    "%s: %s; running on the cached policy%s%.12s", src->url,
-		    why, src->commit[0] ? " at " : " (none yet)",
-		    src->commit);
+		nsf_warn(NSF_SRC_POLICY, NULL, "cannot %s the policy from "
+		    "%s: %s; running on the cached policy%s%.12s",
+		    src->local ? "read" : "fetch", src->url, why,
+		    src->commit[0] ? " at " : " (none yet)", src->commit);
 	}
 	free(src->fetch_error);
 	src->fetch_error = nsf_xstrdup(why);
@@ -241,23 +249,226 @@ tips_restore(const struct saved_tips *st, git_repository *repo)
 
 	for (i = 0; i < 2; i++) {
 		if (st->had[i] && git_reference_create(&ref, repo,
-		    tip_refs[i], &st->id[i], 1, "nsfailover: keep cache") == 0) {
+		    tip_refs[i], &st->id[i], 1,
+		    "nsfailover: keep cache") == 0) {
 			git_reference_free(ref);
 		}
 	}
+}
+
+/* ---- a local repository, read in place ------------------------------ */
+
+/* A path names a repository on this machine, often a CI checkout: shallow
+ * (libgit2 cannot fetch from one) and with a detached HEAD.  Its objects
+ * are read where they are, through an alternate of the cache, and only
+ * the configured ref is copied into the cache's tip refs. */
+
+static bool
+alternates_has(const char *list, const char *dir)
+{
+	char *data = NULL, *line, *save = NULL;
+	bool found = false;
+	size_t len;
+
+	if (nsf_file_read(&data, &len, list, 1u << 20) < 0) {
+		nsf_error_clear();
+		return false;
+	}
+	for (line = data ? strtok_r(data, "\n", &save) : NULL;
+	    line != NULL && !found; line = strtok_r(NULL, "\n", &save)) {
+		found = strcmp(line, dir) == 0;
+	}
+	free(data);
+	return found;
+}
+
+static int
+alternates_add(const char *list, const char *dir)
+{
+	char *data = NULL, *all;
+	size_t len = 0;
+	int rc;
+
+	if (nsf_file_read(&data, &len, list, 1u << 20) < 0) {
+		nsf_error_clear();
+	}
+	all = nsf_xasprintf("%s%s%s\n", data ? data : "",
+	    len > 0 && data[len - 1] != '\n' ? "\n" : "", dir);
+	rc = nsf_file_write_atomic(list, all, strlen(all), 0644);
+	free(all);
+	free(data);
+	return rc;
+}
+
+/* The cache borrows the local repository's objects the way `git clone
+ * --shared` does: listed in objects/info/alternates, so that the last
+ * known good commit still reads after a restart. */
+static int
+local_add_alternate(struct nsf_policy_source *src, git_repository *from)
+{
+	git_odb *odb = NULL;
+	char *dir, *list;
+	int rc = 0;
+
+	if (src->alternate) {
+		return 0;
+	}
+	dir = nsf_xasprintf("%sobjects", git_repository_commondir(from));
+	list = nsf_xasprintf("%sobjects/info/alternates",
+	    git_repository_path(src->repo));
+	if (alternates_has(list, dir)) {
+		src->alternate = true;  /* read when the cache was opened */
+		goto out;
+	}
+	if (git_repository_odb(&odb, src->repo) < 0 ||
+	    git_odb_add_disk_alternate(odb, dir) < 0) {
+		rc = nsf_git_error(NSF_ERROR, "cannot read objects from %s",
+		    dir);
+		goto out;
+	}
+	rc = alternates_add(list, dir);
+	src->alternate = rc == 0;
+out:
+	git_odb_free(odb);
+	free(list);
+	free(dir);
+	return rc;
+}
+
+/* The object the configured ref names in `from`, and which tip ref of
+ * the cache it belongs in. */
+static int
+local_resolve(git_oid *out, const char **out_tip, git_repository *from,
+    const char *ref)
+{
+	char *names[2];
+	size_t i;
+	int rc = NSF_ENOTFOUND;
+
+	if (strncmp(ref, "refs/", 5) == 0 || strcmp(ref, "HEAD") == 0) {
+		*out_tip = REF_TIP;
+		return git_reference_name_to_id(out, from, ref) < 0 ?
+		    NSF_ENOTFOUND : 0;
+	}
+	names[0] = nsf_xasprintf("refs/heads/%s", ref);
+	names[1] = nsf_xasprintf("refs/tags/%s", ref);
+	for (i = 0; i < 2 && rc < 0; i++) {
+		if (git_reference_name_to_id(out, from, names[i]) == 0) {
+			*out_tip = i == 0 ? REF_TIP : REF_TIP_TAG;
+			rc = 0;
+		}
+	}
+	free(names[0]);
+	free(names[1]);
+	return rc;
+}
+
+/* Points the cache's tip ref at what the local repository's ref names
+ * now (a commit id needs nothing but the objects). */
+static int
+local_sync(struct nsf_policy_source *src)
+{
+	git_repository *from = NULL;
+	git_reference *ref = NULL;
+	const char *tip = REF_TIP;
+	git_oid id;
+	int rc;
+
+	if (git_repository_open_ext(&from, src->url,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		return nsf_git_error(NSF_EUNREACHABLE, "cannot open "
+		    "repository %s", src->url);
+	}
+	rc = local_add_alternate(src, from);
+	if (rc < 0 || is_commit_id(src->ref)) {
+		goto out;
+	}
+	git_reference_remove(src->repo, REF_TIP);
+	git_reference_remove(src->repo, REF_TIP_TAG);
+	if (local_resolve(&id, &tip, from, src->ref) < 0) {
+		goto out;       /* resolve_target names what is missing */
+	}
+	if (git_reference_create(&ref, src->repo, tip, &id, 1,
+	    "nsfailover: read in place") < 0) {
+		rc = nsf_git_error(NSF_ERROR, "cannot record %s in the "
+		    "cache", src->ref);
+	}
+	git_reference_free(ref);
+out:
+	git_repository_free(from);
+	return rc;
+}
+
+static int
+fetch_local(struct nsf_policy_source *src)
+{
+	int rc;
+
+	src->fetched_mono_ms = nsf_mono_ms();
+	rc = local_sync(src);
+	if (rc < 0) {
+		char *why = nsf_xstrdup(nsf_error_last());
+
+		set_unreachable(src, why);
+		free(why);
+		return nsf_error_set(NSF_EUNREACHABLE, "%s",
+		    src->fetch_error);
+	}
+	if (rc == 0) {
+		if (!src->reachable) {
+			nsf_notice(NSF_SRC_POLICY, NULL, "policy repository "
+			    "%s readable again", src->url);
+		}
+		src->reachable = true;
+		free(src->fetch_error);
+		src->fetch_error = NULL;
+	}
+	return rc;
+}
+
+/* ---- a remote, fetched into the cache ------------------------------- */
+
+/* A last known good commit whose objects are gone (the cache once read a
+ * local repository that has since been removed) would make every fetch
+ * fail; it cannot be loaded anyway. */
+static void
+good_ref_check(struct nsf_policy_source *src)
+{
+	git_odb *odb = NULL;
+	git_oid id;
+
+	if (git_reference_name_to_id(&id, src->repo, REF_GOOD) < 0 ||
+	    git_repository_odb(&odb, src->repo) < 0) {
+		return;
+	}
+	if (!git_odb_exists(odb, &id)) {
+		nsf_warn(NSF_SRC_POLICY, NULL, "forgetting last known good "
+		    "commit %.12s: its objects are no longer in %s",
+		    git_oid_tostr_s(&id), src->cache_dir);
+		git_reference_remove(src->repo, REF_GOOD);
+	}
+	git_odb_free(odb);
 }
 
 static int
 fetch(struct nsf_policy_source *src)
 {
 	struct saved_tips saved;
+	struct nsf_git_cred cred = { 0 };
+	struct nsf_git_deadline dl;
 	git_fetch_options fo;
 	git_remote *r = NULL;
 	struct nsf_strv specs;
 	git_strarray arr;
 	int rc = 0;
 
+	if (src->local) {
+		return fetch_local(src);
+	}
+	good_ref_check(src);
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.callbacks.credentials = nsf_git_credentials;
+	fo.callbacks.payload = &cred;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
 	nsf_strv_init(&specs);
@@ -266,10 +477,14 @@ fetch(struct nsf_policy_source *src)
 	arr.count = specs.n;
 	src->fetched_mono_ms = nsf_mono_ms();
 	tips_clear(&saved, src->repo);
+	nsf_git_deadline_start(&dl);
 	if (git_remote_lookup(&r, src->repo, "origin") < 0 ||
 	    git_remote_fetch(r, &arr, &fo, "nsfailover: fetch policy") < 0) {
 		const git_error *e = git_error_last();
-		char *why = nsf_xstrdup(e ? e->message : "unknown error");
+		char *why = nsf_git_deadline_stop(&dl) ?
+		    nsf_xasprintf("no answer within %.0f s",
+		    (double)dl.ms / 1000) :
+		    nsf_xstrdup(e ? e->message : "unknown error");
 
 		tips_restore(&saved, src->repo);
 		set_unreachable(src, why);
@@ -277,6 +492,7 @@ fetch(struct nsf_policy_source *src)
 		rc = nsf_error_set(NSF_EUNREACHABLE, "cannot fetch %s: %s",
 		    src->url, src->fetch_error);
 	} else {
+		nsf_git_deadline_stop(&dl);
 		if (!src->reachable) {
 			nsf_notice(NSF_SRC_POLICY, NULL, "policy remote %s "
 			    "reached again", src->url);
@@ -333,6 +549,7 @@ struct blobset {
 	struct nsf_policy_file *files;
 	struct nsf_strv names;
 	size_t n;
+	uint64_t total;         /* bytes of every blob so far */
 };
 
 static void
@@ -370,6 +587,13 @@ blobset_add(struct blobset *bs, git_repository *repo, const git_oid *id,
 		git_blob_free(b);
 		return nsf_error_set(NSF_EINVAL, "%s: larger than %u bytes",
 		    name, NSF_POLICY_MAX_FILE_BYTES);
+	}
+	bs->total += (uint64_t)git_blob_rawsize(b);
+	if (bs->total > NSF_POLICY_MAX_TOTAL_BYTES) {
+		git_blob_free(b);
+		return nsf_error_set(NSF_EINVAL, "%s: the policy's files hold "
+		    "more than %u bytes together; not read further", name,
+		    NSF_POLICY_MAX_TOTAL_BYTES);
 	}
 	bs->blobs = nsf_xrealloc(bs->blobs, (bs->n + 1) * sizeof(*bs->blobs));
 	bs->blobs[bs->n++] = b;
@@ -530,7 +754,8 @@ activate(struct nsf_policy_source *src, struct nsf_policy *p,
 	git_reference *ref = NULL;
 
 	if (src->policy != NULL) {
-		nsf_policy_free(src->policy);
+		nsf_policy_free(src->previous);
+		src->previous = src->policy;
 	}
 	nsf_strv_deinit(&src->policy_files);
 	src->policy = p;
@@ -624,18 +849,22 @@ nsf_policy_source_refresh(struct nsf_policy_source *src, bool force,
 	git_oid target;
 	char hex[41];
 
+	nsf_policy_free(src->previous);
+	src->previous = NULL;
 	if (force || src->fetched_mono_ms == 0 ||
 	    nsf_mono_ms() - src->fetched_mono_ms >=
 	    (int64_t)src->interval_ms) {
 		fetch_rc = fetch(src);
 	}
 	rc = resolve_target(&target, src);
+	if (rc < 0 && fetch_rc < 0) {
+		return nsf_error_set(fetch_rc, "cannot fetch %s (%s) and "
+		    "nothing is cached", src->url, src->fetch_error);
+	}
 	if (rc < 0) {
-		if (fetch_rc == 0) {
-			nsf_err(NSF_SRC_POLICY, NULL, "%s; changing nothing",
-			    nsf_error_last());
-		}
-		return fetch_rc < 0 ? fetch_rc : rc;
+		nsf_err(NSF_SRC_POLICY, NULL, "%s; changing nothing",
+		    nsf_error_last());
+		return rc;
 	}
 	git_oid_tostr(hex, sizeof(hex), &target);
 	if (strcmp(hex, src->commit) == 0) {

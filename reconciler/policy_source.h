@@ -44,8 +44,9 @@ void nsf_policy_source_free(struct nsf_policy_source *src);
 int nsf_policy_source_refresh(struct nsf_policy_source *src, bool force,
     bool *out_changed);
 
-/* The active policy; NULL before the first valid one.  Valid until the
- * refresh that replaces it. */
+/* The active policy; NULL before the first valid one.  A policy that a
+ * refresh replaces stays valid until the next call to refresh, so that
+ * callers can close what points into it (registry connections). */
 const struct nsf_policy *nsf_policy_source_policy(
     const struct nsf_policy_source *src);
 /* Hex id of the active policy's commit; NULL when none. */

@@ -485,7 +485,8 @@ walk_map(yaml_document_t *doc, const yaml_node_t *n, key_fn fn, void *obj)
 
 	if (n == NULL || n->type != YAML_MAPPING_NODE) {
 		return n == NULL ? nsf_error_set(NSF_EINVAL,
-		    "state file is empty") : node_error(n, "expected a mapping");
+		    "state file is empty") :
+		    node_error(n, "expected a mapping");
 	}
 	for (p = n->data.mapping.pairs.start;
 	    p < n->data.mapping.pairs.top; p++) {

@@ -18,11 +18,14 @@ static __thread char error_msg[1024];
 int
 nsf_error_set(int code, const char *fmt, ...)
 {
+	char msg[sizeof(error_msg)];
 	va_list ap;
 
+	/* Formatted aside first: callers may pass nsf_error_last() along. */
 	va_start(ap, fmt);
-	vsnprintf(error_msg, sizeof(error_msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(error_msg, msg, sizeof(error_msg));
 	return code;
 }
 

@@ -36,6 +36,15 @@ nsf_diags_vadd(struct nsf_diags *d, enum nsf_diag_severity sev,
 	struct nsf_diag *g;
 	struct nsf_buf b;
 
+	if (sev == NSF_DIAG_ERROR) {
+		d->nerrors++;
+	} else if (sev == NSF_DIAG_WARNING) {
+		d->nwarnings++;
+	}
+	if (d->n >= NSF_DIAGS_MAX) {
+		d->nhidden += sev != NSF_DIAG_NOTE;
+		return;
+	}
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 16;
 		d->v = nsf_xrealloc(d->v, d->cap * sizeof(*d->v));
@@ -50,11 +59,6 @@ nsf_diags_vadd(struct nsf_diags *d, enum nsf_diag_severity sev,
 	g->code = nsf_xstrdup(code ? code : "");
 	g->message = nsf_buf_detach(&b);
 	g->hint = hint ? nsf_xstrdup(hint) : NULL;
-	if (sev == NSF_DIAG_ERROR) {
-		d->nerrors++;
-	} else if (sev == NSF_DIAG_WARNING) {
-		d->nwarnings++;
-	}
 }
 
 void
@@ -151,6 +155,10 @@ nsf_diags_format_text(const struct nsf_diags *d, struct nsf_buf *out)
 		}
 		nsf_buf_puts(out, "\n");
 	}
+	if (d->nhidden > 0) {
+		nsf_buf_printf(out, "note: %zu more problems are not shown "
+		    "(the first %d found are)\n", d->nhidden, NSF_DIAGS_MAX);
+	}
 }
 
 static void
@@ -178,7 +186,8 @@ nsf_diags_format_json(const struct nsf_diags *d, struct nsf_buf *out)
 	size_t i;
 
 	nsf_buf_printf(out, "{\"errors\":%zu,\"warnings\":%zu,"
-	    "\"diagnostics\":[", d->nerrors, d->nwarnings);
+	    "\"not_shown\":%zu,\"diagnostics\":[", d->nerrors,
+	    d->nwarnings, d->nhidden);
 	for (i = 0; i < d->n; i++) {
 		if (i > 0) {
 			nsf_buf_puts(out, ",");

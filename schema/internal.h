@@ -44,15 +44,29 @@ struct nsf_ynode {
 /* Files one policy may have: nsf_ynode.file is 16 bits. */
 #define NSF_POLICY_MAX_FILES 65535
 
+/* What reading one policy may cost at most (policy.h's limits; tests
+ * lower them to reach them with small inputs). */
+struct nsf_policy_limits {
+	size_t total_bytes;     /* all files together */
+	size_t values;          /* tree nodes: keys, values, list items */
+};
+
+/* The values (tree nodes) the files of one policy may still take. */
+struct nsf_value_budget {
+	size_t left;
+	size_t limit;           /* for the message */
+};
+
 /*
  * Parses one file into a tree allocated in `a`.  Checks what the YAML
  * parser does not: UTF-8, tabs in indentation, anchors and aliases, tags,
  * depth, one document, duplicate keys (the later ones are reported and
- * dropped).  Returns the root map, or NULL with diagnostics added.
+ * dropped), and the budget of values, which it counts down.  Returns the
+ * root map, or NULL with diagnostics added.
  */
 struct nsf_ynode *nsf_ytree_parse(struct nsf_arena *a,
     struct nsf_diags *d, const char *fname, unsigned fileidx,
-    const char *data, size_t len);
+    const char *data, size_t len, struct nsf_value_budget *budget);
 
 /* True for a plain scalar that YAML would read as null ("", "~", null). */
 bool nsf_ynode_is_null(const struct nsf_ynode *n);

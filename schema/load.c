@@ -437,7 +437,11 @@ registry_keys_ok(struct nsf_lctx *c, const struct nsf_ynode *k,
 			ok = false;
 		} else if (kv == NULL &&
 		    (registry_keys[i].required & (1u << t))) {
-			nsf_lerr(c, k, "missing-key", NULL, "registry '%s' of "
+			char hint[96];
+
+			snprintf(hint, sizeof(hint), "add a '%s:' key; see "
+			    "man 5 nsfailover-policy", registry_keys[i].key);
+			nsf_lerr(c, k, "missing-key", hint, "registry '%s' of "
 			    "type %s has no '%s' (it is required)", k->str,
 			    tn, registry_keys[i].key);
 			ok = false;
@@ -743,16 +747,46 @@ policy_new(const struct nsf_policy_file *files, size_t nfiles)
 	return p;
 }
 
-int
-nsf_policy_load_files(struct nsf_policy **out,
+/* False when the file brings the files read so far over the policy's
+ * size: it and the files after it are not parsed, and the first one
+ * over carries the error. */
+static bool
+within_total(struct nsf_diags *d, const struct nsf_policy_file *f,
+    size_t *total, const struct nsf_policy_limits *lim)
+{
+	bool over_before = *total > lim->total_bytes;
+
+	*total += f->len;
+	if (*total <= lim->total_bytes) {
+		return true;
+	}
+	if (!over_before) {
+		nsf_diags_add(d, NSF_DIAG_ERROR, f->name, 1, 1, "too-large",
+		    "remove files that are not policy, or split the domains "
+		    "over two policy repositories", "with this file the "
+		    "policy is %zu bytes, over the limit of %zu for all files "
+		    "together (the files after it are not read)", *total,
+		    lim->total_bytes);
+	}
+	return false;
+}
+
+NSF_STATIC int policy_load_limited(struct nsf_policy **out,
     const struct nsf_policy_file *files, size_t nfiles,
-    struct nsf_diags *diags)
+    struct nsf_diags *diags, const struct nsf_policy_limits *lim);
+
+/* nsf_policy_load_files with limits of the caller's choosing. */
+NSF_STATIC int
+policy_load_limited(struct nsf_policy **out,
+    const struct nsf_policy_file *files, size_t nfiles,
+    struct nsf_diags *diags, const struct nsf_policy_limits *lim)
 {
 	struct section_pairs secs[S_COUNT];
 	struct nsf_arena *tree = nsf_arena_new();
 	struct nsf_policy *p = policy_new(files, nfiles);
+	struct nsf_value_budget budget = { lim->values, lim->values };
 	struct nsf_lctx c;
-	size_t errors0 = diags->nerrors, i;
+	size_t errors0 = diags->nerrors, i, total = 0;
 	bool version_seen = false;
 
 	if (nfiles > NSF_POLICY_MAX_FILES) {
@@ -768,9 +802,12 @@ nsf_policy_load_files(struct nsf_policy **out,
 	c.d = diags;
 	c.refs_ok = true;
 	for (i = 0; i < nfiles; i++) {
-		struct nsf_ynode *root = nsf_ytree_parse(tree, diags,
-		    files[i].name, (unsigned)i, files[i].data, files[i].len);
+		struct nsf_ynode *root = NULL;
 
+		if (within_total(diags, &files[i], &total, lim)) {
+			root = nsf_ytree_parse(tree, diags, files[i].name,
+			    (unsigned)i, files[i].data, files[i].len, &budget);
+		}
 		if (root == NULL) {
 			c.refs_ok = false;
 			continue;
@@ -796,4 +833,16 @@ nsf_policy_load_files(struct nsf_policy **out,
 	}
 	*out = p;
 	return 0;
+}
+
+int
+nsf_policy_load_files(struct nsf_policy **out,
+    const struct nsf_policy_file *files, size_t nfiles,
+    struct nsf_diags *diags)
+{
+	static const struct nsf_policy_limits limits = {
+		NSF_POLICY_MAX_TOTAL_BYTES, NSF_POLICY_MAX_VALUES,
+	};
+
+	return policy_load_limited(out, files, nfiles, diags, &limits);
 }

@@ -89,6 +89,42 @@ ldh_check(char *s, char *why, size_t whylen)
 	return s;
 }
 
+/*
+ * An ASCII label starting with "xn--" (the name is lower case by now)
+ * claims to be an A-label: libidn2 decodes it and checks the Unicode it
+ * stands for, so a made-up one such as "xn--zz" is refused like any
+ * other invalid label.
+ */
+static bool
+alabels_ok(const char *s, char *why, size_t whylen)
+{
+	const char *p, *dot;
+
+	for (p = s; p != NULL; p = dot ? dot + 1 : NULL) {
+		size_t len;
+		char *label, *ace = NULL;
+		int rc;
+
+		dot = strchr(p, '.');
+		len = dot ? (size_t)(dot - p) : strlen(p);
+		if (len < 4 || strncmp(p, "xn--", 4) != 0) {
+			continue;
+		}
+		label = nsf_xstrndup(p, len);
+		rc = idn2_to_ascii_8z(label, &ace,
+		    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+		idn2_free(ace);
+		if (rc != IDN2_OK) {
+			snprintf(why, whylen, "label '%s' is not a valid "
+			    "A-label: %s", label, idn2_strerror(rc));
+			free(label);
+			return false;
+		}
+		free(label);
+	}
+	return true;
+}
+
 char *
 nsf_name_normalize(const char *in, char *why, size_t whylen)
 {
@@ -110,7 +146,8 @@ nsf_name_normalize(const char *in, char *why, size_t whylen)
 		s = nsf_xstrdup(ace);
 		idn2_free(ace);
 	}
-	if (ldh_check(s, why, whylen) == NULL) {
+	if (ldh_check(s, why, whylen) == NULL ||
+	    !alabels_ok(s, why, whylen)) {
 		free(s);
 		return NULL;
 	}

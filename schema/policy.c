@@ -225,22 +225,27 @@ list_files(struct nsf_strv *out, const char *path)
 	return 0;
 }
 
-/* Reads one file; one over the size limit is not read at all: the
- * loader sees only its size and reports it. */
+/* Reads one file; one over the size limit, or one that brings the files
+ * before it over the policy's limit, is not read at all: the loader sees
+ * only its size and reports it. */
 static int
-read_one(struct nsf_policy_file *f, char **buf, const char *name)
+read_one(struct nsf_policy_file *f, char **buf, const char *name,
+    uint64_t *total)
 {
 	struct stat st;
 	size_t len;
 	int rc;
 
 	f->name = name;
-	if (stat(name, &st) == 0 &&
-	    (uint64_t)st.st_size > NSF_POLICY_MAX_FILE_BYTES) {
-		f->data = "";
-		f->len = (size_t)st.st_size;
-		*buf = NULL;
-		return 0;
+	*buf = NULL;
+	if (stat(name, &st) == 0) {
+		*total += (uint64_t)st.st_size;
+		if ((uint64_t)st.st_size > NSF_POLICY_MAX_FILE_BYTES ||
+		    *total > NSF_POLICY_MAX_TOTAL_BYTES) {
+			f->data = "";
+			f->len = (size_t)st.st_size;
+			return 0;
+		}
 	}
 	rc = nsf_file_read(buf, &len, name, NSF_POLICY_MAX_FILE_BYTES);
 	if (rc != 0) {
@@ -258,6 +263,7 @@ nsf_policy_load_path(struct nsf_policy **out, const char *path,
 	struct nsf_policy_file *files = NULL;
 	struct nsf_strv names;
 	char **bufs = NULL;
+	uint64_t total = 0;
 	size_t i;
 	int rc;
 
@@ -268,7 +274,7 @@ nsf_policy_load_path(struct nsf_policy **out, const char *path,
 	files = nsf_xcalloc(names.n, sizeof(*files));
 	bufs = nsf_xcalloc(names.n, sizeof(*bufs));
 	for (i = 0; i < names.n; i++) {
-		rc = read_one(&files[i], &bufs[i], names.v[i]);
+		rc = read_one(&files[i], &bufs[i], names.v[i], &total);
 		if (rc != 0) {
 			goto out;
 		}

@@ -10,7 +10,7 @@
  * structure below is owned by the nsf_policy it hangs off and freed with
  * nsf_policy_free().  Names (domains, nameservers) are stored in one form:
  * A-labels, lower case, without the trailing dot.  Durations are in
- * milliseconds.  The reference for every key is schema/REFERENCE.md.
+ * milliseconds.  The reference for every key is docs/policy.md.
  */
 
 /* Where a value was written, for messages: "policy/domains.yaml:12:7". */
@@ -196,12 +196,17 @@ struct nsf_diag {
 	char *hint;             /* what would be right; may be NULL */
 };
 
+/* Diagnostics kept; beyond them a hostile input (a million unknown
+ * keys) is counted, not stored, so reporting it stays cheap. */
+#define NSF_DIAGS_MAX 1000
+
 struct nsf_diags {
 	struct nsf_diag *v;
 	size_t n;
 	size_t cap;
-	size_t nerrors;
+	size_t nerrors;         /* all found, kept or not */
 	size_t nwarnings;
+	size_t nhidden;         /* found past NSF_DIAGS_MAX: counted only */
 };
 
 void nsf_diags_init(struct nsf_diags *d);
@@ -210,7 +215,7 @@ void nsf_diags_add(struct nsf_diags *d, enum nsf_diag_severity sev,
     const char *file, unsigned line, unsigned col, const char *code,
     const char *hint, const char *fmt, ...) NSF_PRINTF(8, 9);
 /* Writes the diagnostics as text ("file:line:col: error: msg") or as a
- * JSON document into `out`. */
+ * JSON document into `out`; either says how many were not kept. */
 void nsf_diags_format_text(const struct nsf_diags *d, struct nsf_buf *out);
 void nsf_diags_format_json(const struct nsf_diags *d, struct nsf_buf *out);
 
@@ -221,8 +226,12 @@ struct nsf_policy_file {
 	size_t len;
 };
 
-/* Hard limits a hostile policy cannot pass. */
+/* Hard limits a hostile policy cannot pass: they bound the memory and
+ * time a check may take (a generated policy of 100,000 domains is about
+ * 13 MiB and 1.5 million values). */
 #define NSF_POLICY_MAX_FILE_BYTES (16u * 1024 * 1024)
+#define NSF_POLICY_MAX_TOTAL_BYTES (64u * 1024 * 1024)  /* all files */
+#define NSF_POLICY_MAX_VALUES 5000000u  /* keys, values and list items */
 #define NSF_POLICY_MAX_DEPTH 32
 
 /*

@@ -78,8 +78,8 @@ unknown_key(struct nsf_lctx *c, const struct nsf_ynode *k,
 	if (best != NULL) {
 		snprintf(hint, sizeof(hint), "did you mean '%s'?", best);
 	} else {
-		snprintf(hint, sizeof(hint), "see schema/REFERENCE.md for "
-		    "the keys of %s", m->what);
+		snprintf(hint, sizeof(hint), "see man 5 nsfailover-policy "
+		    "for the keys of %s", m->what);
 	}
 	nsf_lerr(c, k, "unknown-key", hint, "unknown key '%s' in %s",
 	    k->str, m->what);
@@ -119,16 +119,20 @@ nsf_lcheck_map(struct nsf_lctx *c, const struct nsf_ynode *owner,
 	nsf_lcheck_keys(c, n, m);
 	ok = true;
 	for (i = 0; i < m->nkeys; i++) {
+		char hint[96];
+
 		if (!(m->keys[i].flags & NSF_SK_REQUIRED) ||
 		    nsf_ynode_get(n, m->keys[i].name) != NULL) {
 			continue;
 		}
+		snprintf(hint, sizeof(hint), "add a '%s:' key; see man 5 "
+		    "nsfailover-policy", m->keys[i].name);
 		if (owner != NULL && owner != n) {
-			nsf_lerr(c, owner, "missing-key", NULL, "%s '%s' has "
+			nsf_lerr(c, owner, "missing-key", hint, "%s '%s' has "
 			    "no '%s' (it is required)", m->what, owner->str,
 			    m->keys[i].name);
 		} else {
-			nsf_lerr(c, n, "missing-key", NULL, "%s has no '%s' "
+			nsf_lerr(c, n, "missing-key", hint, "%s has no '%s' "
 			    "(it is required)", m->what, m->keys[i].name);
 		}
 		ok = false;

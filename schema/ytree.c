@@ -43,6 +43,7 @@ struct yparse {
 	struct frame stack[NSF_POLICY_MAX_DEPTH + 1];
 	size_t depth;                   /* frames in use */
 	struct nsf_ynode *root;
+	struct nsf_value_budget *budget;        /* shared by the files */
 	unsigned ndocs;
 	bool failed;            /* stop: the rest cannot be read */
 };
@@ -339,6 +340,22 @@ close_frame(struct yparse *y)
 	attach(y, n);
 }
 
+/* Every node costs one value of the policy's budget: a flood of tiny
+ * values (16 MiB of "a,") would otherwise take half a gigabyte a file. */
+static bool
+take_value(struct yparse *y, yaml_mark_t m)
+{
+	if (y->budget->left > 0) {
+		y->budget->left--;
+		return true;
+	}
+	yerr(y, (unsigned)m.line + 1, (unsigned)m.column + 1, "too-large",
+	    "look for a runaway list, or a generated file that does not "
+	    "belong in the policy", "the policy holds more than %zu values "
+	    "(keys, values and list items together)", y->budget->limit);
+	return false;
+}
+
 /* Anchors, aliases and tags are refused: the format needs none of them,
  * and aliases are how a small file expands into a huge one. */
 static bool
@@ -372,6 +389,9 @@ open_collection(struct yparse *y, yaml_event_t *ev, bool is_map)
 		    NSF_POLICY_MAX_DEPTH);
 		return;
 	}
+	if (!take_value(y, ev->start_mark)) {
+		return;
+	}
 	n = node_new(y, is_map ? NSF_YNODE_MAP : NSF_YNODE_SEQ,
 	    ev->start_mark);
 	y->stack[y->depth].node = n;
@@ -381,14 +401,19 @@ open_collection(struct yparse *y, yaml_event_t *ev, bool is_map)
 static void
 on_scalar(struct yparse *y, yaml_event_t *ev)
 {
-	struct nsf_ynode *n = node_new(y, NSF_YNODE_SCALAR, ev->start_mark);
+	struct nsf_ynode *n;
+
+	if (!take_value(y, ev->start_mark)) {
+		return;
+	}
+	n = node_new(y, NSF_YNODE_SCALAR, ev->start_mark);
 
 	n->len = ev->data.scalar.length;
 	n->str = intern_str(y, (const char *)ev->data.scalar.value, n->len);
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	if (memchr(n->str, '\0', n->len) != NULL) {
-		yerr(y, n->line, n->col, "nul-byte", NULL,
-		    "a value holds a NUL character");
+		yerr(y, n->line, n->col, "nul-byte", "remove the \\0 "
+		    "escape", "a value holds a NUL character");
 	}
 	attach(y, n);
 }
@@ -494,13 +519,15 @@ run_parser(struct yparse *y, const char *data, size_t len)
 
 struct nsf_ynode *
 nsf_ytree_parse(struct nsf_arena *a, struct nsf_diags *d, const char *fname,
-    unsigned fileidx, const char *data, size_t len)
+    unsigned fileidx, const char *data, size_t len,
+    struct nsf_value_budget *budget)
 {
 	struct yparse y;
 
 	memset(&y, 0, sizeof(y));
 	y.a = a;
 	y.d = d;
+	y.budget = budget;
 	y.fname = fname;
 	y.fileidx = fileidx;
 	if (len > NSF_POLICY_MAX_FILE_BYTES) {

@@ -5,10 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 make -s nsfailover >/dev/null
-pkgs="libgit2 yaml-0.1 ldns openssl libxml-2.0 libcurl libidn2 jansson libmicrohttpd"
+pkgs="libgit2 yaml-0.1 ldns openssl libxml-2.0 libcurl libidn2 jansson"
+pkgs="$pkgs libmicrohttpd"
 shopt -s nullglob
 objs=()
 for o in build/reconciler/*.o build/providers/*.o build/schema/*.o; do
+	src=${o#build/}
+	# Objects of sources that no longer exist are left-overs.
+	[ -f "${src%.o}.c" ] || continue
 	[ "$o" = build/reconciler/main.o ] || objs+=("$o")
 done
 bin=$(mktemp "${TMPDIR:-/tmp}/plan_bench.XXXXXX")

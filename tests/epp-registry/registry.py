@@ -39,6 +39,9 @@ SEC = "urn:ietf:params:xml:ns:secDNS-1.1"
 MAX_FRAME = 1 << 20
 BLOCKING = ("clientUpdateProhibited", "serverUpdateProhibited",
             "pendingDelete", "pendingTransfer", "pendingUpdate")
+# Faults that make the answer itself hostile or broken (see hostile()).
+HOSTILE = ("garbage", "wrong-cltrid", "no-cltrid", "no-svtrid", "truncate",
+           "oversize", "twice")
 
 TEXT = {
     1000: "Command completed successfully",
@@ -87,6 +90,32 @@ def q(ns, name):
 def in_zone(name, zone):
     name, zone = name.lower().rstrip("."), zone.lower().rstrip(".")
     return name == zone or name.endswith("." + zone)
+
+
+def check_addr(host, addr, family):
+    """2005 unless addr is an IP address of the family ip= names."""
+    try:
+        ok = socket.inet_pton(socket.AF_INET6 if family == "v6" else
+                              socket.AF_INET, addr) is not None
+    except (OSError, ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise EppError(2005, "%s: %s is not an IP%s address" %
+                       (host, addr, family), (HOST, "addr", addr,
+                                              {"ip": family}))
+
+
+def check_hostname(name):
+    """2005 unless name is a host name: letters, digits, hyphens, at
+    least two labels of 1 to 63 characters."""
+    labels = name.rstrip(".").split(".")
+    ok = len(labels) >= 2 and len(name) <= 253 and all(
+        0 < len(lb) <= 63 and lb[0] != "-" and lb[-1] != "-" and
+        all(c.isascii() and (c.isalnum() or c == "-") for c in lb)
+        for lb in labels)
+    if not ok:
+        raise EppError(2005, "%s is not a host name" % name,
+                       (HOST, "name", name))
 
 
 def now_text():
@@ -153,6 +182,8 @@ class Registry:
         self.max_ns = cfg.get("max_ns", 13)
         self.max_sessions = cfg.get("max_sessions", 4)
         self.idle_timeout = cfg.get("idle_timeout", 600)
+        # a registrar logs in only with a certificate issued to its id
+        self.bind_cert = cfg.get("bind_cert", True)
         self.tlds = cfg.get("tlds", ["test"])
         self.registrars = cfg["registrars"]
         self.domains = {}
@@ -290,6 +321,9 @@ class Session:
         self.objs = set()
         self.exts = set()
         self.id = server.next_session_id()
+        # What this session's greeting offers: (objURIs, extURIs).
+        self.offer = (server.offered_objs(),
+                      [SEC] if self.reg.secdns else [])
 
     # ---- framing
     def read_exact(self, n):
@@ -327,11 +361,12 @@ class Session:
         menu = etree.SubElement(g, q(EPP, "svcMenu"))
         etree.SubElement(menu, q(EPP, "version")).text = "1.0"
         etree.SubElement(menu, q(EPP, "lang")).text = "en"
-        for uri in self.srv.offered_objs():
+        for uri in self.offer[0]:
             etree.SubElement(menu, q(EPP, "objURI")).text = uri
-        if self.reg.secdns:
+        if self.offer[1]:
             ext = etree.SubElement(menu, q(EPP, "svcExtension"))
-            etree.SubElement(ext, q(EPP, "extURI")).text = SEC
+            for uri in self.offer[1]:
+                etree.SubElement(ext, q(EPP, "extURI")).text = uri
         dcp = etree.SubElement(g, q(EPP, "dcp"))
         acc = etree.SubElement(dcp, q(EPP, "access"))
         etree.SubElement(acc, q(EPP, "all"))
@@ -350,16 +385,25 @@ class Session:
         r = etree.SubElement(root, q(EPP, "response"))
         result = etree.SubElement(r, q(EPP, "result"), code=str(code))
         etree.SubElement(result, q(EPP, "msg")).text = TEXT.get(code, "")
-        if err is not None and err.value is not None:
-            ns, tag, text = err.value
-            v = etree.SubElement(result, q(EPP, "value"))
-            etree.SubElement(v, q(ns, tag), nsmap={
-                "domain" if ns == DOM else "host": ns}).text = text
-        if err is not None and err.reason and err.value is None:
-            ev = etree.SubElement(result, q(EPP, "extValue"))
-            v = etree.SubElement(ev, q(EPP, "value"))
-            etree.SubElement(v, q(EPP, "undef"))
-            etree.SubElement(ev, q(EPP, "reason")).text = err.reason
+        if err is not None and (err.value is not None or err.reason):
+            # <value> alone, or <extValue> with the value and a reason
+            parent = result
+            if err.reason:
+                parent = etree.SubElement(result, q(EPP, "extValue"))
+            v = etree.SubElement(parent, q(EPP, "value"))
+            if err.value is None:
+                etree.SubElement(v, q(EPP, "undef"))
+            else:
+                ns, tag, text = err.value[:3]
+                el = etree.SubElement(v, q(ns, tag), nsmap={
+                    "domain" if ns == DOM else "host": ns})
+                el.text = text
+                for k, val in (err.value[3] if len(err.value) > 3
+                               else {}).items():
+                    el.set(k, val)
+            if err.reason:
+                etree.SubElement(parent, q(EPP, "reason")).text = \
+                    err.reason
         if msgq is not None:
             mq = etree.SubElement(r, q(EPP, "msgQ"), count=str(msgq[0]),
                                   id=msgq[1])
@@ -379,8 +423,19 @@ class Session:
     # ---- main loop
     def run(self):
         self.conn.settimeout(self.reg.idle_timeout)
-        self.send(self.greeting())
+        fault = self.srv.faults.take("greeting", None)
+        if fault:
+            self.srv.log.write("session=%d greeting fault=%s" %
+                               (self.id, json.dumps(fault)))
+            self.offer = (fault.get("objs", self.offer[0]),
+                          fault.get("exts", self.offer[1]))
         try:
+            greeting = self.greeting()
+            if fault and fault.get("action") in HOSTILE:
+                if not self.hostile(greeting, None, fault):
+                    return
+            else:
+                self.send(greeting)
             while self.serve_one():
                 pass
         except socket.timeout:
@@ -408,22 +463,32 @@ class Session:
                                           .last_error))
         cmd, cl_trid, domain = self.describe(doc)
         fault = self.srv.faults.take(cmd, domain)
+        kind = fault.get("action") if fault else None
         keep_open = True
-        if fault and fault.get("action") == "oversize":
-            self.srv.log.write("session=%d command=%s result=oversize "
-                               "fault" % (self.id, cmd))
-            self.conn.sendall(struct.pack(">I", 64 << 20) + b"<epp")
-            return False
+        gone = fault.get("delete_host") if fault else None
+        if gone in self.reg.hosts and not self.reg.linked(gone):
+            # someone deletes an unused host just before this command
+            with self.reg.lock:
+                del self.reg.hosts[gone]
+        if fault and fault.get("status") and domain in self.reg.domains:
+            # someone sets a status just before this command arrives
+            with self.reg.lock:
+                self.reg.domains[domain]["statuses"].append(fault["status"])
         try:
             if fault and fault.get("delay"):
                 time.sleep(float(fault["delay"]))
-            answer, keep_open = self.dispatch(doc, cmd, cl_trid, fault)
+            if kind in HOSTILE and not fault.get("apply"):
+                answer = self.response(1000, cl_trid)   # nothing done
+            else:
+                answer, keep_open = self.dispatch(doc, cmd, cl_trid, fault)
         except EppError as e:
             answer = self.response(e.code, cl_trid, err=e)
             keep_open = e.code < 2500
         code = answer.find(".//" + q(EPP, "result")) \
             if answer is not None else None
         code = code.get("code") if code is not None else "greeting"
+        if kind in HOSTILE and not fault.get("apply"):
+            code = "none"       # not carried out; the answer is broken
         self.srv.log.write("session=%d client=%s command=%s cltrid=%s "
                            "result=%s%s" % (
                                self.id, self.clid or "-", cmd,
@@ -433,8 +498,41 @@ class Session:
                                if fault else ""), masked(doc))
         if answer is None:
             return False
+        if kind in HOSTILE:
+            return self.hostile(answer, cl_trid, fault) and keep_open
         self.send(answer)
         return keep_open
+
+    def hostile(self, doc, cl_trid, fault):
+        """Sends `doc` broken the way the fault says, as a hostile or
+        faulty server would; returns whether the session goes on."""
+        kind = fault["action"]
+        trid = doc.find(".//" + q(EPP, "trID"))
+        if trid is not None and kind in ("wrong-cltrid", "no-cltrid"):
+            cl = trid.find(q(EPP, "clTRID"))
+            if cl is None:
+                cl = etree.Element(q(EPP, "clTRID"))
+                trid.insert(0, cl)
+            cl.text = "OTHER-%s" % (cl_trid or "NONE")
+            if kind == "no-cltrid":
+                trid.remove(cl)
+        if trid is not None and kind == "no-svtrid":
+            trid.remove(trid.find(q(EPP, "svTRID")))
+        data = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+        if kind == "garbage":       # well framed, not well-formed
+            data = data[:len(data) // 2] + b"<&>"
+        if kind == "oversize":      # a header announcing 64 MiB
+            self.conn.sendall(struct.pack(">I", 64 << 20) + data[:16])
+            return False
+        if kind == "truncate":      # half the announced bytes, then EOF
+            self.conn.sendall(struct.pack(">I", len(data) + 4) +
+                              data[:len(data) // 2])
+            time.sleep(float(fault.get("hold", 0)))
+            return False
+        frame = struct.pack(">I", len(data) + 4) + data
+        # "twice": the answer, then the same frame again, unasked
+        self.conn.sendall(frame * (2 if kind == "twice" else 1))
+        return True
 
     def invalid(self, data, why):
         self.srv.log.write("session=%d client=%s command=invalid result="
@@ -475,6 +573,7 @@ class Session:
             "host:check": self.host_check,
             "host:create": self.host_create,
             "host:delete": self.host_delete,
+            "host:update": self.host_update,
             "host:info": self.host_info,
             "poll": self.poll,
         }
@@ -500,6 +599,14 @@ class Session:
         return answer, True
 
     # ---- login
+    def cert_cn(self):
+        """The common name of the client certificate of this session."""
+        for rdn in (self.conn.getpeercert() or {}).get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    return value
+        return None
+
     def login(self, doc, cl_trid, fault):
         if self.clid is not None:
             raise EppError(2002, "already logged in")
@@ -508,18 +615,22 @@ class Session:
         pw = login.findtext(q(EPP, "pw"))
         if self.reg.registrars.get(clid) != pw:
             raise EppError(2200, "bad client id or password")
+        cn = self.cert_cn()
+        if self.reg.bind_cert and cn != clid:
+            raise EppError(2200, "the client certificate is issued to %s, "
+                           "not to %s" % (cn, clid))
         if login.findtext(".//" + q(EPP, "version")) != "1.0":
             raise EppError(2100, "only version 1.0 is offered")
         if login.findtext(".//" + q(EPP, "lang")) != "en":
             raise EppError(2102, "only lang en is offered")
         objs = {e.text for e in login.iter(q(EPP, "objURI"))}
         exts = {e.text for e in login.iter(q(EPP, "extURI"))}
-        if not objs <= set(self.srv.offered_objs()):
+        if not objs <= set(self.offer[0]):
             raise EppError(2307, "objURI not offered: %s" %
-                           ", ".join(sorted(objs - set(
-                               self.srv.offered_objs()))))
-        if not exts <= ({SEC} if self.reg.secdns else set()):
-            raise EppError(2103, "extURI not offered")
+                           ", ".join(sorted(objs - set(self.offer[0]))))
+        if not exts <= set(self.offer[1]):
+            raise EppError(2103, "extURI not offered: %s" %
+                           ", ".join(sorted(exts - set(self.offer[1]))))
         with self.reg.lock:
             if fault and fault.get("action") == "code":
                 return self.response(int(fault["code"]), cl_trid), \
@@ -589,7 +700,11 @@ class Session:
                 names.append(host)
                 continue
             host = el.findtext(q(DOM, "hostName")).lower()
-            addrs = [a.text for a in el.findall(q(DOM, "hostAddr"))]
+            check_hostname(host)
+            addrs = []
+            for a in el.findall(q(DOM, "hostAddr")):
+                check_addr(host, a.text, a.get("ip", "v4"))
+                addrs.append(a.text)
             if adding and in_zone(host, name) and not addrs:
                 raise EppError(2003, "%s is inside %s and needs glue" %
                                (host, name))
@@ -630,9 +745,21 @@ class Session:
         upd = cmd.find(".//" + q(DOM, "update"))
         name = upd.findtext(q(DOM, "name")).lower()
         d = reg.domain_for(name, self.clid, write=True)
+        st_add = self.status_part(upd.find(q(DOM, "add")))
+        st_rem = self.status_part(upd.find(q(DOM, "rem")))
+        only_status = not any(
+            p is not None and len(p) > len(p.findall(q(DOM, "status")))
+            for p in (upd.find(q(DOM, "add")), upd.find(q(DOM, "rem")))) \
+            and upd.find(q(DOM, "chg")) is None and \
+            cmd.find(q(EPP, "extension")) is None
         for s in d["statuses"]:
-            if s in BLOCKING:
-                raise EppError(2304)
+            # RFC 5731 3.2.5: a client lock still lets the client
+            # change statuses (to remove the lock first)
+            if s in BLOCKING and not (s == "clientUpdateProhibited" and
+                                      only_status):
+                raise EppError(2304, "domain %s has status %s" % (name, s),
+                               (DOM, "status", None, {"s": s}))
+        statuses = self.status_change(d["statuses"], st_add, st_rem)
         add, glue = self.ns_part(upd.find(q(DOM, "add")), name, True)
         rem, _ = self.ns_part(upd.find(q(DOM, "rem")), name, False)
         for h in add:
@@ -643,14 +770,15 @@ class Session:
                 raise EppError(2303, None, (DOM, "hostObj", h))
         new = [h for h in d["ns"] if h not in rem] + \
             [h for h in add if h not in d["ns"] or h in rem]
-        if len(new) > reg.max_ns:
+        if (add or rem) and len(new) > reg.max_ns:
             raise EppError(2306, "a domain may have at most %d "
                            "nameservers" % reg.max_ns)
-        if len(new) < reg.min_ns:
+        if (add or rem) and len(new) < reg.min_ns:
             raise EppError(2308, "a domain needs at least %d "
                            "nameservers" % reg.min_ns)
         ds = self.ds_change(cmd, d["ds"])
-        change = {"ns": new, "ds": ds, "glue": glue, "rem": rem}
+        change = {"ns": new, "ds": ds, "glue": glue, "rem": rem,
+                  "statuses": statuses}
         if fault and fault.get("action") == "pending":
             sv = reg.sv_trid()
             d["statuses"] = [s for s in d["statuses"] if s != "ok"] + \
@@ -665,8 +793,33 @@ class Session:
         self.commit(name, change)
         return self.response(1000, cl_trid)
 
+    def status_part(self, part):
+        if part is None:
+            return []
+        return [el.get("s") for el in part.findall(q(DOM, "status"))]
+
+    def status_change(self, current, add, rem):
+        """The statuses after an update: a client sets and clears only
+        client* statuses."""
+        for s in add + rem:
+            if not s.startswith("client"):
+                raise EppError(2306, "status %s is set by the registry, "
+                               "not by a registrar" % s,
+                               (DOM, "status", None, {"s": s}))
+        for s in rem:
+            if s not in current:
+                raise EppError(2306, "the domain has no status %s" % s,
+                               (DOM, "status", None, {"s": s}))
+        for s in add:
+            if s in current:
+                raise EppError(2306, "the domain already has status %s" %
+                               s, (DOM, "status", None, {"s": s}))
+        return [s for s in current if s not in rem] + add
+
     def commit(self, name, change):
         d = self.reg.domains[name]
+        d["statuses"] = [s for s in change.get("statuses", d["statuses"])
+                         if s != "ok"]
         d["ns"] = change["ns"]
         d["ds"] = change["ds"]
         for h in change["rem"]:
@@ -701,7 +854,11 @@ class Session:
         reg = self.reg
         cre = cmd.find(".//" + q(HOST, "create"))
         host = cre.findtext(q(HOST, "name")).lower()
-        addrs = [a.text for a in cre.findall(q(HOST, "addr"))]
+        check_hostname(host)
+        addrs = []
+        for a in cre.findall(q(HOST, "addr")):
+            check_addr(host, a.text, a.get("ip", "v4"))
+            addrs.append(a.text)
         if host in reg.hosts:
             raise EppError(2302, None, (HOST, "name", host))
         if reg.internal(host):
@@ -718,11 +875,54 @@ class Session:
         elif addrs:
             raise EppError(2004, "external host %s takes no addresses" %
                            host)
-        reg.hosts[host] = {"sponsor": self.clid, "addrs": addrs}
+        reg.hosts[host] = {"sponsor": self.clid, "addrs": addrs,
+                           "created": now_text()}
         cre_el = etree.Element(q(HOST, "creData"), nsmap={"host": HOST})
         etree.SubElement(cre_el, q(HOST, "name")).text = host
         etree.SubElement(cre_el, q(HOST, "crDate")).text = now_text()
         return self.response(1000, cl_trid, res=cre_el)
+
+    def host_update(self, cmd, cl_trid, fault):
+        reg = self.reg
+        upd = cmd.find(".//" + q(HOST, "update"))
+        host = upd.findtext(q(HOST, "name")).lower()
+        h = reg.hosts.get(host)
+        if h is None:
+            raise EppError(2303, None, (HOST, "name", host))
+        if h["sponsor"] != self.clid:
+            raise EppError(2201, None, (HOST, "name", host))
+        if upd.find(q(HOST, "chg")) is not None or \
+                upd.find(".//" + q(HOST, "status")) is not None:
+            raise EppError(2102, "this registry changes only the "
+                           "addresses of a host")
+        parts = {}
+        for tag in ("add", "rem"):
+            parts[tag] = []
+            for a in upd.findall("%s/%s" % (q(HOST, tag), q(HOST, "addr"))):
+                check_addr(host, a.text, a.get("ip", "v4"))
+                parts[tag].append(a.text)
+        if parts["add"] and not reg.internal(host):
+            raise EppError(2004, "external host %s takes no addresses" %
+                           host)
+        for a in parts["rem"]:
+            if a not in h["addrs"]:
+                raise EppError(2306, "host %s has no address %s" %
+                               (host, a), (HOST, "addr", a))
+        for a in parts["add"]:
+            if a in h["addrs"] and a not in parts["rem"]:
+                raise EppError(2302, "host %s already has address %s" %
+                               (host, a), (HOST, "addr", a))
+        addrs = [a for a in h["addrs"] if a not in parts["rem"]] + \
+            [a for a in parts["add"] if a not in h["addrs"] or
+             a in parts["rem"]]
+        if reg.internal(host) and not addrs:
+            raise EppError(2308, "subordinate host %s needs an address" %
+                           host)
+        h["addrs"] = addrs
+        for name, d in reg.domains.items():
+            if host in d["ns"]:
+                reg.publish(name)       # its glue changed
+        return self.response(1000, cl_trid)
 
     def host_delete(self, cmd, cl_trid, fault):
         reg = self.reg
@@ -745,13 +945,17 @@ class Session:
             raise EppError(2303, None, (HOST, "name", host))
         inf = etree.Element(q(HOST, "infData"), nsmap={"host": HOST})
         etree.SubElement(inf, q(HOST, "name")).text = host
-        etree.SubElement(inf, q(HOST, "roid")).text = "H-%s" % host
+        etree.SubElement(inf, q(HOST, "roid")).text = "H%d-TEST" % (
+            list(reg.hosts).index(host) + 1)
         etree.SubElement(inf, q(HOST, "status"),
                          s="linked" if reg.linked(host) else "ok")
         for a in h["addrs"]:
             etree.SubElement(inf, q(HOST, "addr"),
                              ip="v6" if ":" in a else "v4").text = a
         etree.SubElement(inf, q(HOST, "clID")).text = h["sponsor"]
+        etree.SubElement(inf, q(HOST, "crID")).text = h["sponsor"]
+        etree.SubElement(inf, q(HOST, "crDate")).text = h.get(
+            "created", "2026-01-01T00:00:00.0Z")
         return self.response(1000, cl_trid, res=inf)
 
     # ---- poll
@@ -863,6 +1067,9 @@ def main():
     host, port = args.listen.rsplit(":", 1)
     srv = Server((host, int(port)), registry, tls, schema,
                  FrameLog(args.frame_log), Faults(args.faults))
+    # the host name a client asks for (SNI), for tests to check
+    tls.sni_callback = lambda sock, name, ctx: srv.log.write(
+        "tls sni=%s" % name) if name else None
     print("registry: listening on %s" % args.listen, flush=True)
     srv.serve_forever()
 

@@ -5,7 +5,12 @@
 
 mkdir -p "$T/etc" "$T/policy.git"
 cd "$T/etc" || exit 1
-printf 'ops-hook:\n  hmac_key: "not-a-real-key-0123"\nchat:\n  url: "https://chat.example/T0/B0/tok3n"\n' >secrets.yaml
+cat >secrets.yaml <<'YAML'
+ops-hook:
+  hmac_key: "not-a-real-key-0123"
+chat:
+  url: "https://chat.example/T0/B0/tok3n"
+YAML
 chmod 600 secrets.yaml
 
 cat >good.yaml <<'YAML'
@@ -68,21 +73,19 @@ YAML
 
 "$NSF" config check broken.yaml >"$T/broken.out" 2>"$T/broken.err"
 check_eq "a broken configuration exits 1" 1 "$?"
+want="unknown key 'brnch' in repository \(did you mean 'branch'\?\)$"
 check_grep "unknown key, with position and suggestion" \
-    "^broken.yaml:3:3: error: unknown key 'brnch' in repository \(did you mean 'branch'\?\)$" \
-    "$T/broken.err"
-check_grep "bad duration" \
-    "^broken.yaml:4:19: error: 'repository.fetch_interval' is not a duration: '30 s'" \
-    "$T/broken.err"
-check_grep "duplicate key" \
-    "^broken.yaml:6:1: error: duplicate key 'cache_dir' \(first set at line 5\)$" \
-    "$T/broken.err"
+    "^broken.yaml:3:3: error: $want" "$T/broken.err"
+want="'repository.fetch_interval' is not a duration: '30 s'"
+check_grep "bad duration" "^broken.yaml:4:19: error: $want" "$T/broken.err"
+want="duplicate key 'cache_dir' \(first set at line 5\)$"
+check_grep "duplicate key" "^broken.yaml:6:1: error: $want" "$T/broken.err"
 check_grep "resolver must be an address" \
     "^broken.yaml:8:14: error: resolver 'resolver.example'" "$T/broken.err"
 check_grep "bad log level" \
     "^broken.yaml:9:15: error: 'log.level' is 'verbose'" "$T/broken.err"
-check_grep "a timeout without a unit" \
-    "^broken.yaml:15:16: error: 'notifications.webhooks\[0\].timeout' is not a duration: '5'" \
+want="'notifications.webhooks\[0\].timeout' is not a duration: '5'"
+check_grep "a timeout without a unit" "^broken.yaml:15:16: error: $want" \
     "$T/broken.err"
 check_grep "summary on stdout" '^broken.yaml: 6 errors, 0 warnings$' \
     "$T/broken.out"
@@ -101,7 +104,9 @@ check_grep "json output parses and carries positions and codes" '^ok$' \
     "$T/json.out"
 
 # What the file points at: the credential and the secrets file's mode.
-sed 's/no-such-credential/ops-hook/; s/timeout: 5$/timeout: 5s/; s/brnch/branch/; s/30 s/30s/; s/^cache_dir: other$//; s/resolver.example/127.0.50.53/; s/verbose/debug/' \
+sed -e 's/no-such-credential/ops-hook/; s/timeout: 5$/timeout: 5s/' \
+    -e 's/brnch/branch/; s/30 s/30s/; s/^cache_dir: other$//' \
+    -e 's/resolver.example/127.0.50.53/; s/verbose/debug/' \
     broken.yaml >fixed.yaml
 "$NSF" config check fixed.yaml >"$T/fixed.out" 2>&1
 check_eq "the fixed configuration passes" 0 "$?"
@@ -109,17 +114,19 @@ check_eq "the fixed configuration passes" 0 "$?"
 sed 's/secret: ops-hook/secret: no-such-credential/' fixed.yaml >cred.yaml
 "$NSF" config check cred.yaml >"$T/cred.out" 2>"$T/cred.err"
 check_eq "an unknown webhook credential exits 1" 1 "$?"
+want="webhook 'ops': the secrets file $T/etc/secrets.yaml has no"
+want+=" credential 'no-such-credential'"
 check_grep "and is reported at the secret key" \
-    "^cred.yaml:14:15: error: webhook 'ops': the secrets file $T/etc/secrets.yaml has no credential 'no-such-credential'" \
-    "$T/cred.err"
+    "^cred.yaml:14:15: error: $want" "$T/cred.err"
 "$NSF" config check cred.yaml --syntax-only >/dev/null 2>&1
 check_eq "--syntax-only skips the files it points at" 0 "$?"
 
 chmod 644 secrets.yaml
 "$NSF" config check fixed.yaml >"$T/mode.out" 2>"$T/mode.err"
 check_eq "a secrets file others can read exits 1" 1 "$?"
-check_grep "and says how to fix it" \
-    "^fixed.yaml:7:10: error: secrets file $T/etc/secrets.yaml: mode 644 lets others read it; run 'chmod 600" \
+want="secrets file $T/etc/secrets.yaml: mode 644 lets others read it;"
+want+=" run 'chmod 600"
+check_grep "and says how to fix it" "^fixed.yaml:7:10: error: $want" \
     "$T/mode.err"
 chmod 600 secrets.yaml
 
@@ -139,3 +146,53 @@ check_eq "an unknown format exits 2" 2 "$?"
 check_eq "--help exits 0" 0 "$?"
 check_grep "--help explains exit codes" '^Exit status: 0 usable' \
     "$T/help.out"
+
+# The shipped example: it checks clean, with its own secrets example in
+# place of the real file (mode 0600, as the daemon demands).
+EX=$NSF_ROOT/examples/etc/nsfailover
+mkdir -p "$T/example"
+sed "s|/etc/nsfailover/secrets.yaml|$T/example/secrets.yaml|" \
+    "$EX/nsfailover.yaml" >"$T/example/nsfailover.yaml"
+install -m 600 "$EX/secrets.yaml.example" "$T/example/secrets.yaml"
+"$NSF" config check "$EX/nsfailover.yaml" --syntax-only \
+    >"$T/ex.out" 2>"$T/ex.err"
+check_eq "the example configuration checks clean on its own" 0 "$?"
+check_grep "without a single warning" 'ok \(0 warnings\)$' "$T/ex.out"
+printf 'x\n' >"$T/example/allowed_signers"
+sed -i "s|/etc/nsfailover/allowed_signers|$T/example/allowed_signers|" \
+    "$T/example/nsfailover.yaml"
+"$NSF" config check "$T/example/nsfailover.yaml" >"$T/ex2.out" 2>&1
+check_eq "with the example secrets file every credential is found" 0 "$?"
+
+# docs/configuration.md documents every key 'config show' prints.
+"$NSF" config show "$EX/nsfailover.yaml" 2>/dev/null |
+    sed -n 's/^ *-\{0,1\} *\([a-z_]*\):.*/\1/p' | sort -u >"$T/keys"
+missing=""
+while read -r k; do
+	grep -q "\`[a-z_.]*$k\`\|\`$k\` (" "$NSF_ROOT/docs/configuration.md" ||
+	    grep -q "| \`[a-z_.]*$k\` |" "$NSF_ROOT/docs/configuration.md" ||
+	    missing+=" $k"
+done <"$T/keys"
+check_eq "docs/configuration.md names every key ($(wc -l <"$T/keys"))" \
+    "" "$missing"
+
+# What the configuration points at is reported where it is named.
+cat >points.yaml <<'YAML'
+repository:
+  url: ../no-such-repo.git
+  trusted_keys:
+    gpg: [ keys/ops.asc ]
+secrets: secrets.yaml
+YAML
+printf 'x: { y: z }\n' >secrets.yaml
+chmod 600 secrets.yaml
+"$NSF" config check points.yaml >/dev/null 2>"$T/points.err"
+check_eq "missing repository and key file exit 1" 1 "$?"
+check_grep "a missing local repository, at its url" \
+    "^points.yaml:2:8: error: repository $T/etc/../no-such-repo.git: No" \
+    "$T/points.err"
+check_eq "problems come in file order" "2 4" \
+    "$(cut -d: -f2 "$T/points.err" | tr '\n' ' ' | sed 's/ $//')"
+check_grep "a missing trusted key, at its list item" \
+    "^points.yaml:4:12: error: trusted GPG key $T/etc/keys/ops.asc" \
+    "$T/points.err"

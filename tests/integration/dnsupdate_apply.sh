@@ -86,6 +86,15 @@ du_cli badaddr "$S" "$T/secrets.yaml" apply glued.lab.test \
     --add ns3.glued.lab.test=300.1.2.3
 check_grep "a glue address that is not an IP is refused, named" \
     "'300.1.2.3' of ns3.glued.lab.test is not an IP" "$T/badaddr.json"
+many=()
+for i in $(seq 1200); do
+	many+=(--add "$(printf 'ns%058d' "$i").big.test")
+done
+du_cli toobig "$S" "$T/secrets.yaml" apply glued.lab.test "${many[@]}"
+check_eq "an update larger than one DNS message is refused" refused \
+    "$(du_get toobig .result)"
+check_grep "... saying so" "more than one DNS message holds" \
+    "$T/toobig.json"
 check_eq "nothing was sent for them (serial unchanged)" "$before" \
     "$(serial)"
 check_eq "glued.lab.test is untouched" \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # dnsupdate_readback: a primary that answers NOERROR but keeps the old data
-# is caught by reading the set back; an unsigned NOERROR is not trusted.
+# (the NS set, or only the glue) is caught by reading the delegation back;
+# an unsigned NOERROR is not trusted.
 source "$(dirname "$0")/../lib/common.sh"
 source "$NSF_ROOT/tests/lib/dns.sh"
 source "$NSF_ROOT/tests/lib/dnsupdate.sh"
@@ -20,10 +21,23 @@ check_grep "the fake primary received the signed update" \
 check_eq "NOERROR with the old data still served: failed" failed \
     "$(du_get ignored .result)"
 check_grep "the message says the old set is still served" \
-    "answered NOERROR but still serves the old nameservers \(ns1.provider-a.test, ns2.provider-a.test\)" \
+    "still serves the old nameservers \(ns1.provider-a.test, $(
+    )ns2.provider-a.test\)" \
     "$T/ignored.json"
 check_eq "not reported as our configuration" false \
     "$(du_get ignored .config_problem)"
+
+# A primary that takes the NS records but drops the glue addresses.
+du_start_fake nsonly 127.0.30.9 "$SECRET" ||
+    { not_ok "fake primary starts"; exit 1; }
+du_cli noglue "127.0.30.9:$NSF_DNS_PORT" "$T/secrets.yaml" \
+    apply child.lab.test --rem ns1.provider-a.test \
+    --add ns1.child.lab.test=127.0.30.31
+check_eq "new NS set but no glue: failed" failed \
+    "$(du_get noglue .result)"
+check_grep "the message names the name whose glue is missing" \
+    "but not the glue addresses the policy gives for ns1.child.lab.test" \
+    "$T/noglue.json"
 
 du_cli unsigned "127.0.30.6:$NSF_DNS_PORT" "$T/secrets.yaml" \
     apply child.lab.test --rem ns1.provider-a.test \

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # dnsupdate_tsig: every TSIG algorithm signs updates Knot DNS accepts; a
-# wrong secret, an unknown key or a wrong algorithm is reported as our own
-# configuration problem, naming the key and never its secret, and changes
-# nothing.
+# wrong secret, an unknown key, a wrong algorithm or a clock outside the
+# fudge is reported as our own configuration problem, naming the key and
+# never its secret, and changes nothing.
 source "$(dirname "$0")/../lib/common.sh"
 source "$NSF_ROOT/tests/lib/dns.sh"
 source "$NSF_ROOT/tests/lib/dnsupdate.sh"
@@ -65,6 +65,16 @@ check_eq "wrong algorithm: reported as our configuration problem" true \
     "$(du_get badalg .config_problem)"
 check_grep "wrong algorithm: message names the key" "'k-hmac-sha256'" \
     "$T/badalg.json"
+# The right key from a clock an hour ahead (the test build's skew switch):
+# BADTIME from the real server.
+NSF_TEST_CLOCK_SKEW=3600 du_cli badtime "$S" "$T/secrets-hmac-sha256.yaml" \
+    apply child.lab.test --add ns-bad.provider-b.test
+check_eq "clock skew: failed" failed "$(du_get badtime .result)"
+check_eq "clock skew: reported as our configuration problem" true \
+    "$(du_get badtime .config_problem)"
+check_grep "clock skew: message names the key and BADTIME" \
+    "TSIG key 'k-hmac-sha256': BADTIME \(our clock and the server's" \
+    "$T/badtime.json"
 check_eq "nothing changed through a bad key" "$before" \
     "$(du_ns "$ADDR" child.lab.test)"
 

@@ -46,6 +46,8 @@ referral() { # ZONE TYPE: records of TYPE in the parent's referral
 epp_run observe observe example.test
 check_eq "observe: hostAttr nameservers" "ns1.example.test ns1.provider-a.test" \
     "$(jget "$T/observe.json" 'd["ns"]')"
+check_eq "observe: the glue hostAttr carries" "ns1.example.test 192.0.2.53" \
+    "$(jget "$T/observe.json" 'd["glue"]')"
 login=$(ls "$T"/frames/observe/*login.xml)
 check_no_grep "login announces no host-1.0 (not offered)" 'host-1.0' "$login"
 check_no_grep "login announces no secDNS (not offered)" 'secDNS' "$login"
@@ -95,3 +97,7 @@ for f in $(find "$T/frames" -name '*.xml'); do
 	    >/dev/null 2>&1 || bad=$((bad + 1))
 done
 check_eq "xmllint: every saved client frame validates" 0 "$bad"
+
+cat "$T"/*.clientlog >"$T/all.clientlog"
+check_no_grep "no sanitizer report from the client" \
+    'LeakSanitizer|AddressSanitizer|runtime error' "$T/all.clientlog"

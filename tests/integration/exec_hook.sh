@@ -11,9 +11,14 @@ TOKEN="tok-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
 (umask 077; printf 'reg:\n  password: "%s"\n  api_token: "%s"\n' \
     "$SECRET" "$TOKEN" >"$T/secrets.yaml")
 
-# hook NAME BODY: a small /bin/sh hook program in $T/NAME.
+# hook NAME [BODY]: a small /bin/sh hook program in $T/NAME; without
+# BODY, the body is read from stdin.
 hook() {
-	printf '#!/bin/sh\n%s\n' "$2" >"$T/$1"
+	if [ $# -gt 1 ]; then
+		printf '#!/bin/sh\n%s\n' "$2" >"$T/$1"
+	else
+		{ echo '#!/bin/sh'; cat; } >"$T/$1"
+	fi
 	chmod 755 "$T/$1"
 }
 
@@ -29,14 +34,18 @@ get() {
 	jq -r "($2) | values" "$T/$1.json" 2>/dev/null
 }
 
-hook done.sh '
+hook done.sh <<'HOOK'
 cat >"$0.stdin"
 printf "%s\n" "$@" >"$0.argv"
 tr "\0" " " </proc/$$/cmdline >"$0.cmdline"
 printf %s "$NSF_SECRET_PASSWORD" | sha256sum >"$0.pw"
 printf %s "$NSF_SECRET_API_TOKEN" | sha256sum >"$0.tok"
 env | grep -c "^NSF_SECRET_" >"$0.nvars"
-echo "{\"result\":\"done\",\"transaction_id\":\"SRV-1\",\"nameservers\":[\"NS1.B.test.\",\"ns2.b.test\"],\"ds\":[\"1 13 2 abcd\"],\"statuses\":[\"ok\"],\"ns_ttl\":3600}"'
+if [ -e /proc/$$/fd/7 ]; then echo open; else echo closed; fi >"$0.fd7"
+echo '{"result":"done","transaction_id":"SRV-1",'\
+'"nameservers":["NS1.B.test.","ns2.b.test"],"ds":["1 13 2 abcd"],'\
+'"statuses":["ok"],"ns_ttl":3600}'
+HOOK
 
 check "observe through the hook" run obs observe x.test -- "$T/done.sh" a1
 check_eq "nameservers normalised and sorted" "ns1.b.test ns2.b.test" \
@@ -47,18 +56,25 @@ check_eq "observe request" observe "$(jq -r .operation "$T/done.sh.stdin")"
 check_eq "request carries the domain and version" "x.test 1" \
     "$(jq -r '"\(.domain) \(.version)"' "$T/done.sh.stdin")"
 
+# An open descriptor of ours (fd 7 here, not close-on-exec) must not
+# reach the hook.
+exec 7>"$T/inherited"
 check "apply through the hook" run app apply x.test \
     --observed ns1.a.test,ns2.a.test --rem ns1.a.test --rem ns2.a.test \
     --add ns1.x.test=192.0.2.1,2001:db8::1 --add ns2.b.test \
     --ds-add "2 13 2 ef01" --target provider-b --trid CL-9 \
     -- "$T/done.sh" first "second arg"
+exec 7>&-
 check_eq "apply: done" done "$(get app .result)"
+check_eq "a descriptor we hold open does not reach the hook" closed \
+    "$(cat "$T/done.sh.fd7")"
 check_eq "server transaction id from the reply" SRV-1 \
     "$(get app .server_trid)"
 check_eq "client transaction id passed on" CL-9 \
     "$(jq -r .client_trid "$T/done.sh.stdin")"
 check_eq "request: observed, add with addresses, rem, target, DS" \
-    'ns1.a.test,ns2.a.test|ns1.x.test=192.0.2.1,2001:db8::1;ns2.b.test=|ns1.a.test,ns2.a.test|provider-b|2 13 2 EF01|true' \
+    "ns1.a.test,ns2.a.test|ns1.x.test=192.0.2.1,2001:db8::1;ns2.b.test=|$(
+    )ns1.a.test,ns2.a.test|provider-b|2 13 2 EF01|true" \
     "$(jq -r '[(.observed|join(",")),
         ([.add[]|"\(.name)=\(.addresses|join(","))"]|join(";")),
         (.rem|join(",")), .target, .ds_add[0], .ds_change]|join("|")' \
@@ -77,18 +93,30 @@ NSF_SECRET_STALE=leak run stale observe x.test -- "$T/done.sh"
 check_eq "NSF_SECRET_ variables of our own environment are not passed" 2 \
     "$(cat "$T/done.sh.nvars")"
 
-hook refused.sh 'cat >/dev/null; echo "{\"result\":\"refused\",\"message\":\"domain is locked (clientUpdateProhibited)\"}"'
+hook refused.sh <<'HOOK'
+cat >/dev/null
+echo '{"result":"refused",'\
+'"message":"domain is locked (clientUpdateProhibited)"}'
+HOOK
 run refused apply x.test --observed a.test --add b.test -- "$T/refused.sh"
 check_eq "refused reply: refused" refused "$(get refused .result)"
 check_grep "... with the hook's message" "domain is locked" \
     "$T/refused.json"
 
-hook pending.sh 'cat >/dev/null; echo "{\"result\":\"pending\",\"transaction_id\":\"Q-77\"}"'
+hook pending.sh <<'HOOK'
+cat >/dev/null
+echo '{"result":"pending","transaction_id":"Q-77"}'
+HOOK
 run pending apply x.test --observed a.test --add b.test -- "$T/pending.sh"
 check_eq "pending reply: pending" pending "$(get pending .result)"
 check_eq "... with its transaction id" Q-77 "$(get pending .server_trid)"
 
-hook config.sh 'cat >/dev/null; echo "{\"result\":\"failed\",\"config_problem\":true,\"message\":\"API token rejected\"}"; exit 1'
+hook config.sh <<'HOOK'
+cat >/dev/null
+echo '{"result":"failed","config_problem":true,'\
+'"message":"API token rejected"}'
+exit 1
+HOOK
 run config apply x.test --observed a.test --add b.test -- "$T/config.sh"
 check_eq "failed with config_problem: failed" failed "$(get config .result)"
 check_eq "... reported as our configuration" true \
@@ -101,7 +129,12 @@ check_eq "bad JSON: unknown (it may have acted)" unknown \
 check_grep "... saying the reply is not JSON, where" \
     "not JSON \(line 1, column" "$T/badjson.json"
 
-hook exit3.sh 'cat >/dev/null; echo "API error 500: backend down" >&2; echo "password was $NSF_SECRET_PASSWORD" >&2; exit 3'
+hook exit3.sh <<'HOOK'
+cat >/dev/null
+echo "API error 500: backend down" >&2
+echo "password was $NSF_SECRET_PASSWORD" >&2
+exit 3
+HOOK
 run exit3 apply x.test --observed a.test --add b.test -- "$T/exit3.sh"
 check_eq "non-zero exit without reply: unknown" unknown "$(get exit3 .result)"
 check_eq "... the exit status is the code" 3 "$(get exit3 .code)"
@@ -122,6 +155,50 @@ run huge apply x.test --observed a.test --add b.test -- "$T/huge.sh"
 check_eq "stdout past the limit: unknown" unknown "$(get huge .result)"
 check_grep "... saying it wrote too much" "more than 1048576 bytes" \
     "$T/huge.json"
+
+hook bigerr.sh <<'HOOK'
+cat >/dev/null
+head -c 3000000 /dev/zero | tr "\0" e >&2
+echo '{"result":"done"}'
+HOOK
+run bigerr apply x.test --observed a.test --add b.test -- "$T/bigerr.sh"
+check_eq "megabytes on stderr are drained, not fatal: done" done \
+    "$(get bigerr .result)"
+check "... and the outcome stays small" test "$(wc -c <"$T/bigerr.json")" \
+    -lt 4096
+
+# A hook that leaves a child holding its stdout open: the reply counts
+# once the hook exits, and the child goes with the process group.
+hook daemon.sh <<'HOOK'
+cat >/dev/null
+sleep 300 &
+echo $! >"$0.child"
+echo '{"result":"done"}'
+HOOK
+start=$(date +%s)
+run daemon apply x.test --observed a.test --add b.test -- "$T/daemon.sh"
+took=$(( $(date +%s) - start ))
+check_eq "a child holding stdout open does not hold us: done" done \
+    "$(get daemon .result)"
+check "... well before the 10 s timeout (${took}s)" test "$took" -lt 8
+if wait_for 5 sh -c "! kill -0 $(cat "$T/daemon.sh.child")"; then
+	ok "... and the left-behind child was killed with the group"
+else
+	not_ok "the hook's child $(cat "$T/daemon.sh.child") still runs"
+	kill -KILL "$(cat "$T/daemon.sh.child")" 2>/dev/null
+fi
+
+hook obsbad.sh <<'HOOK'
+cat >/dev/null
+echo '{"result":"done","nameservers":["ns1.b.test; rm -rf /"]}'
+HOOK
+if run obsbad observe x.test -- "$T/obsbad.sh"; then
+	not_ok "observe refuses a nameserver that is not a host name"
+else
+	check_grep "observe refuses a nameserver that is not a host name" \
+	    "nameserver 'ns1.b.test; rm -rf /' is not a host name" \
+	    "$T/obsbad.log"
+fi
 
 # A hook that never reads stdin while we send it a large request.
 adds=()

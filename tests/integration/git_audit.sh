@@ -97,9 +97,12 @@ check "the raced branch is linear and clean" \
 check "git fsck --strict after the race" git -C srv/remote.git fsck --strict
 
 # --- a crash: kill -9 in the middle of recording ------------------------
+# The writer commits open intents (as before a registry change) until it
+# is killed; the next process must find the last one still open.
 git clone -q "file://$T/srv/remote.git" k 2>/dev/null
-"$GITCTL" record k crash.example converge --no-push --count 100000 \
-    >kill.out 2>kill.err &
+"$GITCTL" record k crash.example intent --intent nsf-crash-1 \
+    --active provider-b --from ns1.a.example --to ns1.b.example \
+    --no-push --count 100000 >kill.out 2>kill.err &
 kp=$!
 wait_for 30 grep -q '^commit ' kill.out
 sleep 0.3
@@ -109,9 +112,17 @@ last=$(grep '^commit ' kill.out | tail -1 | cut -d' ' -f2)
 check "every record reported written survives kill -9" \
     git -C k merge-base --is-ancestor "$last" nsfailover/state
 check "git fsck --strict after kill -9" git -C k fsck --strict
-"$GITCTL" record k crash.example converge --active after >rec2.out \
-    2>rec2.err
-check "the next run records after the crash" grep -q '^queued 0$' rec2.out
+"$GITCTL" state k crash.example >intent.yaml 2>intent.err
+check_grep "after kill -9 the intent reads back open" \
+    '^  id: "nsf-crash-1"$' intent.yaml
+check_grep "with the set it wanted" '^  - "ns1.b.example"$' intent.yaml
+"$GITCTL" record k crash.example failover --active after --intent \
+    nsf-crash-1 >rec2.out 2>rec2.err
+check "the next run records the outcome" grep -q '^queued 0$' rec2.out
+"$GITCTL" state k crash.example >outcome.yaml 2>&1
+check_no_grep "the outcome closes the intent" "^intent:" outcome.yaml
+check_grep "and the state says what was done" '^active: "after"$' \
+    outcome.yaml
 if grep -q 'stale lock' rec2.err; then
 	check_grep "a stale lock is named when it is removed" \
 	    "removed stale lock .*nsfailover.lock left by pid $kp" rec2.err
@@ -171,6 +182,56 @@ check_eq "a shallow clone shows the records it has" 3 \
 check_grep "history says where a shallow clone cuts it off" \
     '^-- history is cut off here: this is a shallow clone' shallow.txt
 
+"$NSF" history --repo shallow --format json >shallow.json 2>shallow.err
+check "in JSON a shallow clone still gives a valid array" \
+    /usr/bin/python3 -c 'import json,sys
+assert len(json.load(open(sys.argv[1]))) == 3' shallow.json
+check_grep "and says on stderr where it is cut off" \
+    '^-- history is cut off here' shallow.err
+
+# --- history from a plain clone: only origin's remote-tracking branch ----
+git clone -q "file://$T/srv/remote.git" plain 2>/dev/null
+"$NSF" history queue.example --repo plain >plain.txt 2>&1
+check_eq "a plain clone reads origin/nsfailover/state" 3 \
+    "$(grep -c 'queue.example: converge' plain.txt)"
+
+# --- history --since, on records with known commit times -----------------
+git init -q dated
+for day in 01 02 03 04 05; do
+	GIT_COMMITTER_DATE="2026-01-${day}T12:00:00Z" \
+	GIT_AUTHOR_DATE="2026-01-${day}T12:00:00Z" \
+	    git -C dated commit -q --allow-empty -m "d.example: pin $day
+
+Domain: d.example
+Action: pin
+Reason: day $day"
+done
+git -C dated branch -q -m nsfailover/state
+"$NSF" history --repo dated --since 2026-01-03 >since.txt 2>&1
+check_eq "--since DATE keeps the records from that day on" \
+    "03 04 05" "$(sed -n 's/^ *Reason: day //p' since.txt | sort |
+        tr '\n' ' ' | sed 's/ $//')"
+"$NSF" history --repo dated --since 2026-01-04T12:00:00Z --format json \
+    >since.json 2>&1
+check "--since TIME with --format json" /usr/bin/python3 -c '
+import json,sys
+r = json.load(open(sys.argv[1]))
+assert [x["reason"] for x in r] == ["day 05", "day 04"], r' since.json
+"$NSF" history --repo dated --since 2027-01-01 >since2.txt 2>&1
+check_grep "--since after every record says there are none" \
+    '^no records on refs/heads/nsfailover/state' since2.txt
+"$NSF" history --repo a --since 1h queue.example >since3.txt 2>&1
+check_eq "--since AGE keeps recent records" 3 \
+    "$(grep -c 'queue.example: converge' since3.txt)"
+"$NSF" history --repo dated --branch nope >nobranch.txt 2>&1
+check_grep "a repository without the state branch says how to fetch it" \
+    '^nsfailover history: no branch nope in dated .*fetch origin nope:nope' \
+    nobranch.txt
+"$NSF" history --repo dated --since yesterday >since4.txt 2>&1
+check_eq "a bad --since exits 2" 2 "$?"
+check_grep "and says what a time looks like" \
+    "'yesterday' is not a time: use 2026-12-04" since4.txt
+
 # --- over git daemon on 127.0.40.1 --------------------------------------
 nsf_spawn daemon git daemon --base-path="$T/srv" --export-all \
     --enable=receive-pack --reuseaddr --listen=$ADDR --port=$PORT \
@@ -199,6 +260,49 @@ n2=$(git -C srv/remote.git log --format=%B nsfailover/state |
 check_eq "racing writers over git:// lose no record" "10 10" "$n1 $n2"
 check "git fsck --strict after the git:// race" \
     git -C srv/remote.git fsck --strict
+
+# --- a ref the remote refuses while the push itself succeeds ------------
+# receive-pack's update hook declines the ref: the push "works" and only
+# the per-ref status says no.
+cat >srv/remote.git/hooks/update <<EOF
+#!/bin/sh
+if [ -e "$T/refuse-once" ]; then
+	rm -f "$T/refuse-once"
+	echo "test hook: refusing \$1 once" >&2
+	exit 1
+fi
+[ ! -e "$T/refuse-always" ]
+EOF
+chmod +x srv/remote.git/hooks/update
+touch refuse-once
+"$GITCTL" record d1 refused.example failover --active b >r1.out 2>r1.err
+check_grep "a refused ref is detected although the push returned" \
+    "remote origin refused refs/heads/nsfailover/state" r1.err
+check_grep "and the record is fetched, replayed and pushed again" \
+    'attempt 1 of 6' r1.err
+check "the retry lands it on the remote" grep -q '^queued 0$' r1.out
+check_eq "the remote's tip is that record" \
+    "refused.example: failover (active: b)" \
+    "$(git -C srv/remote.git log -1 --format=%s nsfailover/state)"
+before=$(git -C srv/remote.git rev-parse nsfailover/state)
+touch refuse-always
+"$GITCTL" record d1 refused.example failback --active a >r2.out 2>r2.err
+check_eq "a remote that keeps refusing leaves the record committed" 0 "$?"
+check "and queued locally" grep -q '^queued 1$' r2.out
+check_grep "after the bounded retries, said once" \
+    'kept refusing nsfailover/state after 6 attempts; records stay queued' \
+    r2.err
+check_eq "nothing on the remote was forced or lost" "$before" \
+    "$(git -C srv/remote.git rev-parse nsfailover/state)"
+rm -f refuse-always
+"$GITCTL" push d1 >r3.out 2>r3.err
+check "once the remote accepts, the queue goes out" \
+    grep -q '^queued 0$' r3.out
+check "as a fast-forward of what the remote had" \
+    git -C srv/remote.git merge-base --is-ancestor "$before" \
+    nsfailover/state
+rm -f srv/remote.git/hooks/update
+
 nsf_stop_pid "$daemon"
 "$GITCTL" record d1 daemon.example failback --active a >dd.out 2>dd.err
 check "with git daemon stopped the record queues" \
@@ -214,3 +318,20 @@ check "with git daemon back the queue is pushed" grep -q '^queued 0$' dp.out
 check_eq "the remote's tip is the queued record" \
     "daemon.example: failback (active: a)" \
     "$(git -C srv/remote.git log -1 --format=%s nsfailover/state)"
+
+# --- a remote that accepts the connection and never answers ---------------
+nsf_spawn silent /usr/bin/python3 "$NSF_ROOT/tests/lib/blackhole.py" \
+    127.0.40.5:9418
+listening() {
+	/usr/bin/python3 -c 'import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)' "$@"
+}
+wait_for 10 listening 127.0.40.5 9418
+git init -q sil
+git -C sil remote add origin git://127.0.40.5:9418/remote.git
+NSF_GIT_TIMEOUT=1 timeout 60 "$GITCTL" record sil silent.example failover \
+    --active b >sil.out 2>sil.err
+check_eq "a silent remote does not block the record for ever" 0 "$?"
+check "the record is committed and queued" grep -q '^queued 2$' sil.out
+check_grep "the silence is reported with the time allowed" \
+    'cannot fetch nsfailover/state .*: no answer within 1 s' sil.err

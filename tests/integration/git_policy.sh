@@ -96,7 +96,7 @@ if [ "$have_loader" = 1 ]; then
 	    '^rejected-error policy/domains.yaml:[0-9]+:[0-9]+: .*primary' \
 	    p2.out
 	check_grep "the rejection is logged with what happens next" \
-	    "rejected policy commit ${bad:0:12}: .*keeping the last known good" \
+	    "rejected policy commit ${bad:0:12}: .*keeping the last known" \
 	    p2.out.err
 	write_policy pol
 	fixed=$(commit_all pol "fix the typo")
@@ -120,6 +120,52 @@ if [ "$have_loader" = 1 ]; then
 	check_eq "a path naming one file loads it" "$one" \
 	    "$(field commit r4.out)"
 fi
+# --- a shallow CI checkout with a detached HEAD, read in place ------------
+git clone -q --depth 1 "file://$T/pol" ci 2>/dev/null
+git -C ci checkout -q --detach
+policy c1.out ci cache-ci --ref HEAD
+check "the checkout is shallow" test -s ci/.git/shallow
+if [ "$have_loader" = 1 ]; then
+	check_eq "a shallow checkout with a detached HEAD loads at HEAD" \
+	    "$(git -C ci rev-parse HEAD)" "$(field commit c1.out)"
+fi
+check_eq "reading it in place reaches it" yes "$(field reachable c1.out)"
+check "and leaves its working tree and index alone" \
+    test -z "$(git -C ci status --porcelain)"
+policy c2.out "$T/no-such-checkout" cache-gone
+check_eq "a path that is no repository is unreachable" no \
+    "$(field reachable c2.out)"
+check_grep "and the error names it" \
+    "^error cannot fetch .*no-such-checkout \(cannot open repository" \
+    c2.out
+
+# --- a bare repository as remote over file:// -----------------------------
+git clone -q --bare pol fileremote.git
+policy f1.out "file://$T/fileremote.git" cache-file
+if [ "$have_loader" = 1 ]; then
+	check_eq "over file:// the branch tip loads" \
+	    "$(git -C fileremote.git rev-parse main)" "$(field commit f1.out)"
+	filegood=$(git -C fileremote.git rev-parse main)
+	write_policy pol primay
+	filebad=$(commit_all pol "another typo")
+	git -C pol push -q "file://$T/fileremote.git" main
+	policy f2.out "file://$T/fileremote.git" cache-file
+	check_eq "over file:// an invalid tip leaves the good one active" \
+	    "$filegood" "$(field commit f2.out)"
+	check_eq "and is reported rejected" "$filebad" \
+	    "$(field rejected f2.out)"
+	write_policy pol
+	commit_all pol "fix it again" >/dev/null
+	git -C pol push -q "file://$T/fileremote.git" main
+	# The checkout read in place goes away; its cache now fetches.
+	rm -rf ci
+	policy c3.out "file://$T/fileremote.git" cache-ci
+	check_grep "a last good commit whose objects are gone is dropped" \
+	    'forgetting last known good commit' c3.out.err
+	check_eq "and the cache fetches and loads the remote's tip" \
+	    "$(git -C fileremote.git rev-parse main)" "$(field commit c3.out)"
+fi
+
 policy r5.out pol cache-nopath --path nowhere
 check_grep "a missing policy path is named in the rejection" \
     "^rejected-error no 'nowhere' in the commit" r5.out
@@ -191,10 +237,35 @@ policy s5.out sig cache-sig "${VERIFY[@]}"
 check_grep "an SSH key not in allowed_signers is rejected" \
     "is signed by an SSH key that is not in .*allowed_signers" s5.out
 policy s6.out sig cache-fpr --verify --gpg-key "$T/trusted.asc" \
-    --gpg-fpr 0000000000000000000000000000000000000000
+    --gpg-fpr 0000000000000000000000000000000000000000 --ref "$gpgsigned"
 check_grep "trusting a fingerprint narrows the key file's keys" \
-    "is signed by an SSH key|is not trusted|SSH signature but no SSH" \
+    "^rejected-error commit ${gpgsigned:0:12} is signed by key $fpr1, which" \
     s6.out
+policy s6b.out sig cache-fpr2 --verify --gpg-key "$T/trusted.asc" \
+    --gpg-fpr "$fpr1" --ref "$gpgsigned"
+check_no_grep "the fingerprint named is trusted" 'not trusted|not good' \
+    s6b.out
+if [ "$have_loader" = 1 ]; then
+	check_eq "and its commit is loaded" "$gpgsigned" \
+	    "$(field commit s6b.out)"
+fi
+
+# A commit that carries a good signature made for other content.
+forge() {               # forge SIGNED_COMMIT OTHER_COMMIT: prints the id
+	git -C sig cat-file commit "$1" |
+	    sed "s/^tree .*/tree $(git -C sig rev-parse "$2^{tree}")/" |
+	    git -C sig hash-object -t commit -w --stdin
+}
+forged=$(forge "$gpgsigned" "$unsigned")
+policy s8.out sig cache-forged "${VERIFY[@]}" --ref "$forged"
+check_grep "an OpenPGP signature copied onto other content is refused" \
+    "^rejected-error commit ${forged:0:12}: OpenPGP signature is not good" \
+    s8.out
+forged=$(forge "$sshsigned" "$unsigned")
+policy s9.out sig cache-forged2 "${VERIFY[@]}" --ref "$forged"
+check_grep "an SSH signature copied onto other content is refused" \
+    "^rejected-error commit ${forged:0:12}: SSH signature by .* is not good" \
+    s9.out
 "$GITCTL" policy sig cache-nokeys --verify >s7.out 2>&1
 check_grep "verification without any trusted key refuses to start" \
     "no trusted key is configured" s7.out
@@ -233,3 +304,44 @@ nsf_spawn daemon2 git daemon --base-path="$T/srv" --export-all \
 wait_for 20 git ls-remote "$URL"
 policy u3.out "$URL" cache-remote
 check_eq "the remote is reachable again" yes "$(field reachable u3.out)"
+
+# --- a remote that accepts the connection and never answers ---------------
+# libgit2 1.5 has no timeout of its own; nsfailover's deadline
+# (NSF_GIT_TIMEOUT seconds) must end the fetch.
+nsf_spawn silent /usr/bin/python3 "$NSF_ROOT/tests/lib/blackhole.py" \
+    127.0.40.5:9418
+listening() {
+	/usr/bin/python3 -c 'import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)' "$@"
+}
+wait_for 10 listening 127.0.40.5 9418
+NSF_GIT_TIMEOUT=1 timeout 60 "$GITCTL" policy git://127.0.40.5:9418/pol.git \
+    cache-remote >h1.out 2>h1.err
+check_eq "a silent remote does not block the fetch for ever" 0 "$?"
+check_grep "it is reported with the time allowed" \
+    'from git://127.0.40.5:9418/pol.git: no answer within 1 s; running' \
+    h1.err
+if [ "$have_loader" = 1 ]; then
+	check_eq "and the cached policy stays active" "$tip" \
+	    "$(field commit h1.out)"
+fi
+
+# --- a commit whose policy files are too large together -----------------
+# Five files of 15 MiB each pass the per-file limit (16 MiB) but not the
+# 64 MiB for the whole policy: the commit is rejected without the rest
+# being read, and the last good policy stays in force.
+git init -q big
+write_policy big
+commit_all big "a good policy" >/dev/null
+policy b1.out big cache-big
+bigtip=$(field commit b1.out)
+for i in 1 2 3 4 5; do
+	head -c $((15 * 1024 * 1024)) /dev/zero | tr '\0' '#' |
+	    fold -w 79 >"big/policy/zz-filler-$i.yaml"
+done
+commit_all big "five large files" >/dev/null
+policy b2.out big cache-big
+check_grep "files larger than 64 MiB together are refused" \
+    "more than 67108864 bytes together" b2.out
+check_eq "and the last good policy stays in force" "$bigtip" \
+    "$(field commit b2.out)"

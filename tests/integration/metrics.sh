@@ -27,6 +27,15 @@ status() {
 	curl -sS --noproxy '*' -o "$T/body" -w '%{http_code}' "$@"
 }
 
+# Label sets the checks below use again and again.
+EX='domain="example.test"'
+PA='provider="provider-a"'
+PC='provider="provider-c"'
+AB='from="provider-a",to="provider-b"'
+TO='result="timeout"'
+NS1='nameserver="ns1.provider-a.test",address="127.0.50.21"'
+UPD='registry="main",operation="update",result="ok"'
+
 coproc D { exec "$DEMO" 127.0.50.1:0 2>"$T/demo.err"; }
 nsf_track_pid "$D_PID"
 read -r -t 30 REPLY <&"${D[0]}"
@@ -40,7 +49,8 @@ check_grep "/readyz says what is missing" \
 check_eq "/healthz is 200 while the process lives" 200 \
     "$(status "http://127.0.50.1:$PORT/healthz")"
 
-cmd "policy 5a1b2c3d4e5f60718293a4b5c6d7e8f901234567 42 1"
+COMMIT=5a1b2c3d4e5f60718293a4b5c6d7e8f901234567
+cmd "policy $COMMIT 42 1"
 cmd "health example.test provider-a up"
 cmd "health example.test provider-b up"
 cmd "ns provider-a ns1.provider-a.test 127.0.50.21 up"
@@ -62,17 +72,17 @@ else
 fi
 check "a strict parser accepts the exposition" $PARSE "$T/before.prom"
 check_eq "policy commit is an info metric" 1 \
-    "$(val before 'nsfailover_policy_info{commit="5a1b2c3d4e5f60718293a4b5c6d7e8f901234567"}')"
+    "$(val before "nsfailover_policy_info{commit=\"$COMMIT\"}")"
 check_eq "policy load time in seconds" 0.042 \
     "$(val before nsfailover_policy_load_duration_seconds)"
 check_eq "probe histogram counts by result" 1 \
-    "$(val before 'nsfailover_probe_duration_seconds_count{provider="provider-a",result="timeout"}')"
+    "$(val before "nsfailover_probe_duration_seconds_count{$PA,$TO}")"
 check_eq "a 2 s probe lands above the 1 s bucket" 0 \
-    "$(val before 'nsfailover_probe_duration_seconds_bucket{provider="provider-a",result="timeout",le="1"}')"
+    "$(val before "nsfailover_probe_duration_seconds_bucket{$PA,$TO,le=\"1\"}")"
 check_eq "provider-a is up for example.test" 1 \
-    "$(val before 'nsfailover_domain_provider_health{domain="example.test",provider="provider-a"}')"
+    "$(val before "nsfailover_domain_provider_health{$EX,$PA}")"
 check_eq "no failover yet" absent \
-    "$(val before 'nsfailover_failovers_total{from="provider-a",to="provider-b"}')"
+    "$(val before "nsfailover_failovers_total{$AB}")"
 
 # Failover: provider-a goes down, the delegation moves to provider-b.
 cmd "health example.test provider-a down"
@@ -83,20 +93,20 @@ cmd "registry main update ok 180"
 cmd "audit 1"
 scrape failover
 check_eq "pair health moves to 0" 0 \
-    "$(val failover 'nsfailover_domain_provider_health{domain="example.test",provider="provider-a"}')"
+    "$(val failover "nsfailover_domain_provider_health{$EX,$PA}")"
 check_eq "nameserver address health moves to 0" 0 \
-    "$(val failover 'nsfailover_nameserver_health{provider="provider-a",nameserver="ns1.provider-a.test",address="127.0.50.21"}')"
+    "$(val failover "nsfailover_nameserver_health{$PA,$NS1}")"
 check_eq "aggregate: provider-a has one domain down" 1 \
-    "$(val failover 'nsfailover_provider_domains{provider="provider-a",health="down"}')"
+    "$(val failover "nsfailover_provider_domains{$PA,health=\"down\"}")"
 check_eq "aggregate: provider-a has no domain up" 0 \
-    "$(val failover 'nsfailover_provider_domains{provider="provider-a",health="up"}')"
+    "$(val failover "nsfailover_provider_domains{$PA,health=\"up\"}")"
 check_eq "failover counted" 1 \
-    "$(val failover 'nsfailover_failovers_total{from="provider-a",to="provider-b"}')"
+    "$(val failover "nsfailover_failovers_total{$AB}")"
 check_eq "domain flagged on backup" 1 \
     "$(val failover 'nsfailover_domain_on_backup{domain="example.test"}')"
 check_eq "domains on backup: 1" 1 "$(val failover nsfailover_domains_on_backup)"
 check_eq "registry operation counted" 1 \
-    "$(val failover 'nsfailover_registry_operations_total{registry="main",operation="update",result="ok"}')"
+    "$(val failover "nsfailover_registry_operations_total{$UPD}")"
 check_eq "audit records waiting" 1 \
     "$(val failover nsfailover_audit_pending_records)"
 
@@ -107,13 +117,14 @@ cmd "flag example.test on_backup off"
 cmd "audit 0"
 scrape failback
 check_eq "failback counted" 1 \
-    "$(val failback 'nsfailover_failbacks_total{from="provider-b",to="provider-a"}')"
+    "$(val failback \
+	'nsfailover_failbacks_total{from="provider-b",to="provider-a"}')"
 check_eq "the on-backup series is gone with the condition" absent \
     "$(val failback 'nsfailover_domain_on_backup{domain="example.test"}')"
 check_eq "domains on backup back to 0" 0 \
     "$(val failback nsfailover_domains_on_backup)"
 check_eq "aggregate: provider-a up again" 1 \
-    "$(val failback 'nsfailover_provider_domains{provider="provider-a",health="up"}')"
+    "$(val failback "nsfailover_provider_domains{$PA,health=\"up\"}")"
 
 # Refusals, registry errors, drift, freeze, rejected policy.
 cmd "refused flap-budget"
@@ -125,7 +136,8 @@ scrape guards
 check_eq "refusal counted by reason" 1 \
     "$(val guards 'nsfailover_changes_refused_total{reason="flap-budget"}')"
 check_eq "registry error counted by code" 1 \
-    "$(val guards 'nsfailover_registry_errors_total{registry="main",code="2304"}')"
+    "$(val guards \
+	'nsfailover_registry_errors_total{registry="main",code="2304"}')"
 check_eq "drift detected" 1 "$(val guards nsfailover_drift_detected_total)"
 check_eq "frozen" 1 "$(val guards nsfailover_frozen)"
 check_eq "rejected policy counted" 1 \
@@ -141,7 +153,7 @@ scrape problems
 check_eq "domain_series problems: only the 1000 pairs that are down" 1000 \
     "$($PARSE "$T/problems.prom" --count nsfailover_domain_provider_health)"
 check_eq "the aggregate still counts every domain" 2000 \
-    "$(val problems 'nsfailover_provider_domains{provider="provider-c",health="up"}')"
+    "$(val problems "nsfailover_provider_domains{$PC,health=\"up\"}")"
 cmd "series none"
 scrape none
 check_eq "domain_series none: no per-domain health series" 0 \
@@ -152,7 +164,7 @@ scrape retained
 check_eq "domains removed from the policy lose their series" 1500 \
     "$($PARSE "$T/retained.prom" --count nsfailover_domain_provider_health)"
 check_eq "and leave the aggregate" 1000 \
-    "$(val retained 'nsfailover_provider_domains{provider="provider-c",health="up"}')"
+    "$(val retained "nsfailover_provider_domains{$PC,health=\"up\"}")"
 
 check_eq "an unknown path is 404" 404 \
     "$(status "http://127.0.50.1:$PORT/nope")"
@@ -171,3 +183,31 @@ check_eq "/healthz recovers with the next tick" 200 \
 echo quit >&"${D[1]}"
 wait "$D_PID" 2>/dev/null
 check_eq "the driver stopped cleanly (sanitizers quiet)" 0 "$?"
+
+# docs/operations.md explains every family the endpoint exports, and the
+# example alert rules use only metrics that exist and are explained there.
+OPS=$NSF_ROOT/docs/operations.md
+RULES=$NSF_ROOT/examples/prometheus/nsfailover-alerts.yml
+sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$T/before.prom" >"$T/families"
+undocumented=$(while read -r f; do
+	grep -q "| \`$f\` |" "$OPS" || echo "$f"
+done <"$T/families" | tr '\n' ' ')
+check_eq "operations.md documents all $(wc -l <"$T/families") families" \
+    "" "$undocumented"
+/usr/bin/python3 - "$RULES" "$T/families" "$OPS" >"$T/rules.out" 2>&1 <<'PY'
+import re, sys, yaml
+rules = yaml.safe_load(open(sys.argv[1]))["groups"][0]["rules"]
+families = set(open(sys.argv[2]).read().split())
+ops = open(sys.argv[3]).read()
+bad = []
+for r in rules:
+    for m in re.findall(r"nsfailover_[a-z_]+", r["expr"]):
+        base = re.sub(r"_(bucket|sum|count)$", "", m)
+        if m not in families and base not in families:
+            bad.append("%s uses unknown %s" % (r["alert"], m))
+    if "### %s:" % r["alert"] not in ops:
+        bad.append("%s has no section in operations.md" % r["alert"])
+print("\n".join(bad) or "ok %d" % len(rules))
+PY
+check_grep "every alert rule uses real metrics and has its section" \
+    '^ok [0-9]+$' "$T/rules.out"

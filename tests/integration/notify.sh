@@ -36,22 +36,25 @@ good=$(cat "$T/good.port") hang=$(cat "$T/hang.port")
 flaky=$(cat "$T/flaky.port") slack=$(cat "$T/slack.port")
 reject=$(cat "$T/reject.port")
 
+R=http://127.0.50
+QUICK=backoff=100
 coproc D { exec "$DEMO" -q 4 \
-    "good=http://127.0.50.10:$good/hook,key=$KEY,retries=0" \
-    "hang=http://127.0.50.11:$hang/hook,timeout=30000,retries=0" \
-    "refused=http://127.0.50.13:9/hook,timeout=2000,retries=3,backoff=200" \
-    "flaky=http://127.0.50.12:$flaky/hook,retries=3,backoff=100,events=failover" \
-    "slack=http://127.0.50.14:$slack/hook,format=slack,events=failback" \
-    "reject=http://127.0.50.15:$reject/hook,retries=5,backoff=100,events=drift" \
+    "good=$R.10:$good/hook,key=$KEY,retries=0" \
+    "hang=$R.11:$hang/hook,timeout=30000,retries=0" \
+    "refused=$R.13:9/hook,timeout=2000,retries=3,backoff=200" \
+    "flaky=$R.12:$flaky/hook,retries=3,$QUICK,events=failover" \
+    "slack=$R.14:$slack/hook,format=slack,events=failback" \
+    "reject=$R.15:$reject/hook,retries=5,$QUICK,events=drift" \
     2>"$T/demo.err"; }
 nsf_track_pid "$D_PID"
 read -r -t 30 REPLY <&"${D[0]}"
 check_eq "notifier started" "ready" "$REPLY"
 
-demo_cmd "send failover example.test provider-a provider-b provider-a down: 0/2 addresses answer"
+why="provider-a down: 0/2 addresses answer"
+demo_cmd "send failover example.test provider-a provider-b $why"
 ms=${REPLY#sent }
-check "nsf_notify_send returned at once (${ms} ms) with a hanging and a refusing receiver" \
-    test "$ms" -lt 500
+what="nsf_notify_send returned at once (${ms} ms)"
+check "$what with a hanging and a refusing receiver" test "$ms" -lt 500
 
 wait_for 20 test "$(count good)" -ge 1
 check_eq "the healthy receiver got the event" 1 "$(count good)"
@@ -75,13 +78,15 @@ assert doc["policy_commit"] == "0123456789abcdef0123456789abcdef01234567"
 assert doc["time"].endswith("Z") and len(doc["time"]) == 20, doc
 print("ok")
 PY
-check_grep "body has event, domain, from, to, reason, time, policy commit; HMAC-SHA256 signature verifies" \
+what="body has event, domain, from, to, reason, time, policy commit"
+check_grep "$what; HMAC-SHA256 signature verifies" \
     '^ok$' "$T/verify.out"
 
 wait_for 10 test "$(count hang)" -ge 1
 check_eq "the hanging receiver holds the first request" 1 "$(count hang)"
 
-demo_cmd "send failback example.test provider-b provider-a provider-a healthy for 15m"
+why="provider-a healthy for 15m"
+demo_cmd "send failback example.test provider-b provider-a $why"
 ms=${REPLY#sent }
 check "a second send returned at once too (${ms} ms)" test "$ms" -lt 500
 wait_for 20 test "$(count good)" -ge 2
@@ -99,7 +104,8 @@ ids = {json.loads(l)["headers"].get("X-Nsfailover-Delivery")
 print(len(ids))
 PY
 check_eq "retries carry the same delivery id" 1 "$(cat "$T/ids.out")"
-check_eq "the flaky receiver, subscribed to failover only, missed the failback" \
+what="the flaky receiver, subscribed to failover only,"
+check_eq "$what missed the failback" \
     3 "$(count flaky)"
 
 wait_for 10 test "$(count slack)" -ge 1
@@ -125,18 +131,19 @@ for i in 1 2 3 4 5 6; do
 	demo_cmd "send refused d$i.test a b flap budget spent"
 done
 echo metrics >&"${D[1]}"
+N=nsfailover_notifications_total
 : >"$T/metrics.out"
 while read -r -t 10 line <&"${D[0]}" && [ "$line" != end ]; do
 	echo "$line" >>"$T/metrics.out"
 done
 check_grep "a full queue drops the oldest event and counts it" \
-    'nsfailover_notifications_total\{webhook="hang",result="dropped"\} [1-9]' \
+    "$N\{webhook=\"hang\",result=\"dropped\"\} [1-9]" \
     "$T/metrics.out"
 check_grep "delivered notifications are counted" \
-    'nsfailover_notifications_total\{webhook="good",result="delivered"\} [1-9]' \
+    "$N\{webhook=\"good\",result=\"delivered\"\} [1-9]" \
     "$T/metrics.out"
 check_grep "the refused receiver's failures are counted" \
-    'nsfailover_notifications_total\{webhook="refused",result="failed"\} [1-9]' \
+    "$N\{webhook=\"refused\",result=\"failed\"\} [1-9]" \
     "$T/metrics.out"
 
 demo_cmd "quit 0"

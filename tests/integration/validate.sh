@@ -19,7 +19,7 @@ run_validate() {
 run_validate small "$EX/policy"
 check_eq "example policy: exit 0" 0 "$rc"
 check_grep "example policy: summary" \
-    "policy: valid: 0 errors, 0 warnings \(4 domains, 5 providers, 3 registries\)" \
+    "policy: valid: 0 errors, 0 warnings \(4 domains, 5 providers, 3 regis" \
     "$T/out-small"
 
 # Default path: ./policy when it exists.
@@ -40,15 +40,16 @@ YAML
 run_validate bad "$T/bad"
 check_eq "invalid policy: exit 1" 1 "$rc"
 check_grep "unknown key with did-you-mean, at line:col" \
-    "bad/zz-new.yaml:4:5: error: unknown key 'primay' in domain \(did you mean 'primary'\?\)$" \
-    "$T/out-bad"
+    "bad/zz-new.yaml:4:5: error: unknown key 'primay' in domain \
+\(did you mean 'primary'\?\)$" "$T/out-bad"
 check_grep "missing key at the domain" \
     "bad/zz-new.yaml:2:3: error: domain 'new.example' has no 'primary'" \
     "$T/out-bad"
 check_grep "YAML 1.1 boolean refused with a hint" \
-    "bad/zz-new.yaml:5:14: error: 'yes' is not a boolean \(write true or false" \
+    "bad/zz-new.yaml:5:14: error: 'yes' is not a boolean \(write true or" \
     "$T/out-bad"
-check_grep "invalid policy: summary" "invalid: 3 errors, 0 warnings$" "$T/out-bad"
+check_grep "invalid policy: summary" "invalid: 3 errors, 0 warnings$" \
+    "$T/out-bad"
 check_eq "diagnostics go to stdout, nothing to stderr" "" \
     "$(cat "$T/out-bad.err")"
 
@@ -62,7 +63,8 @@ assert d["valid"] is False and d["errors"] == 3, d
 g = [x for x in d["diagnostics"] if x["code"] == "unknown-key"][0]
 assert g["file"].endswith("bad/zz-new.yaml"), g
 assert (g["line"], g["col"]) == (4, 5), g
-assert g["severity"] == "error" and g["hint"] == "did you mean '"'"'primary'"'"'?", g
+assert g["severity"] == "error", g
+assert g["hint"] == "did you mean '"'"'primary'"'"'?", g
 ' "$T/out-bad.json"
 run_validate small.json "$EX/policy" --format=json
 check "json: a valid policy" /usr/bin/python3 -c '
@@ -84,8 +86,8 @@ check_grep "warning printed" \
     "$T/out-warn"
 run_validate warn.strict "$T/warn.yaml" --strict
 check_eq "warning with --strict: exit 1" 1 "$rc"
-check_grep "--strict says why" "invalid: 0 errors, 1 warning .*; --strict counts" \
-    "$T/out-warn.strict"
+check_grep "--strict says why" \
+    "invalid: 0 errors, 1 warning .*; --strict counts" "$T/out-warn.strict"
 run_validate warn.quiet "$T/warn.yaml" --quiet
 check_no_grep "--quiet: no summary line" "valid:" "$T/out-warn.quiet"
 
@@ -99,11 +101,62 @@ run_validate empty "$T/empty"
 check_eq "directory without *.yaml: exit 2" 2 "$rc"
 check_grep "directory without *.yaml: says so" "no \*.yaml files" \
     "$T/out-empty.err"
+run_validate missing.json "$T/no-such-dir" --format json
+check_eq "missing path, json: exit 2" 2 "$rc"
+check "missing path, json: a document with the reason" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["valid"] is False and d["diagnostics"] == [], d
+assert "No such file" in d["error"], d
+' "$T/out-missing.json"
 run_validate badopt --format xml
 check_eq "bad option: exit 2" 2 "$rc"
 run_validate help --help
 check_eq "--help: exit 0" 0 "$rc"
 check_grep "--help: usage" "^usage: nsfailover validate" "$T/out-help"
+
+# A file over the size limit is refused before it is read: the check
+# costs neither time nor memory (a sparse file of 16 MiB and a byte).
+mkdir -p "$T/big"
+cp "$EX/policy/"*.yaml "$T/big/"
+truncate -s $((16 * 1024 * 1024 + 1)) "$T/big/zz-big.yaml"
+run_validate big "$T/big"
+check_eq "file over 16 MiB: exit 1" 1 "$rc"
+check_grep "file over 16 MiB: named, at 1:1, with the limit" \
+    "big/zz-big.yaml:1:1: error: file is 16777217 bytes, over the limit \
+of 16777216 \(split the policy" "$T/out-big"
+
+# The files together are bounded too: four files at the limit of one
+# (64 MiB) and a fifth one of 11 bytes.
+mkdir -p "$T/total"
+for i in 1 2 3 4; do
+	truncate -s $((16 * 1024 * 1024)) "$T/total/p$i.yaml"
+done
+printf 'version: 1\n' >"$T/total/p5.yaml"
+run_validate total "$T/total"
+check_eq "files over 64 MiB together: exit 1" 1 "$rc"
+check_grep "files over 64 MiB together: the first one over is named" \
+    "total/p5.yaml:1:1: error: with this file the policy is 67108875 \
+bytes, over the limit of 67108864" "$T/out-total"
+
+# A hostile file: nesting without end, and an alias bomb.
+{ printf 'version: 1\ndefaults: '; head -c 100000 /dev/zero | tr '\0' '['; } \
+    >"$T/deep.yaml"
+run_validate deep "$T/deep.yaml"
+check_eq "deep nesting: exit 1" 1 "$rc"
+check_grep "deep nesting: refused where it passes 32 levels" \
+    "deep.yaml:2:42: error: nesting deeper than 32 levels" "$T/out-deep"
+cat >"$T/bomb.yaml" <<'YAML'
+version: 1
+a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+YAML
+run_validate bomb "$T/bomb.yaml"
+check_eq "alias bomb: exit 1" 1 "$rc"
+check_grep "alias bomb: refused at its first anchor" \
+    "bomb.yaml:2:4: error: anchors \('&a'\) are not allowed" "$T/out-bomb"
 
 # The generator writes a valid policy.
 /usr/bin/python3 "$NSF_ROOT/examples/gen-policy" -n 2000 "$T/gen"

@@ -13,10 +13,14 @@ one loopback address, in one of these modes:
            with the right id for another question; the true answer
            follows 50 ms later
 
-With --port 0 the kernel picks the port, written to --port-file.
+With --port 0 the kernel picks the port, written to --port-file.  With
+--log every query read is appended to that file as "SECONDS NAME TYPE",
+SECONDS being the kernel's arrival time (not when this slow script got
+round to it), so a test can check how queries were paced.
 """
 import argparse
 import socket
+import struct
 import sys
 import time
 
@@ -63,6 +67,21 @@ def forgeries(sock, other, query, peer, args, zone):
     time.sleep(0.05)
 
 
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def log_query(path, anc, query):
+    when = time.time()
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            sec, nsec = struct.unpack("qq", data[:16])
+            when = sec + nsec / 1e9
+    q = query.question[0]
+    with open(path, "a") as f:
+        f.write("%.6f %s %s\n" % (when, q.name.to_text(True),
+                                  dns.rdatatype.to_text(q.rdtype)))
+
+
 def serve(args):
     family = socket.AF_INET6 if ":" in args.addr else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -75,14 +94,17 @@ def serve(args):
         import os
         os.rename(args.port_file + ".tmp", args.port_file)
     zone = dns.name.from_text(args.zone)
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     while True:
-        data, peer = sock.recvfrom(4096)
+        data, anc, _, peer = sock.recvmsg(4096, 256)
         if args.mode == "silent":
             continue
         try:
             query = dns.message.from_wire(data)
         except Exception:
             continue
+        if args.log:
+            log_query(args.log, anc, query)
         if args.mode == "hostile":
             forgeries(sock, other, query, peer, args, zone)
         r = answer(query, zone, args.serial, args.ns,
@@ -102,6 +124,7 @@ def main():
     p.add_argument("--serial", type=int, default=1)
     p.add_argument("--ns", action="append", required=True,
                    help="apex nameserver names, with the final dot")
+    p.add_argument("--log", help="append each query read to this file")
     p.add_argument("--mode", default="ok",
                    choices=["ok", "silent", "lame", "tc", "hostile"])
     serve(p.parse_args())

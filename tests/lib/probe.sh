@@ -19,7 +19,8 @@ YAML
 
 # probe_answerer NAME ADDRESS MODE ZONE SERIAL NS... : starts answerer.py
 # on ADDRESS port 53 (port 0: the kernel picks; read it from
-# $T/NAME.port).  NS names are written without the final dot.
+# $T/NAME.port).  NS names are written without the final dot.  Each
+# query it reads is logged to $T/NAME.queries ("SECONDS NAME TYPE").
 probe_answerer() {
 	local name=$1 addr=$2 mode=$3 zone=$4 serial=$5 port=53 ns args=()
 	shift 5
@@ -29,6 +30,7 @@ probe_answerer() {
 	done
 	nsf_spawn "$name" /usr/bin/python3 "$NSF_ANSWERER" --addr "$addr" \
 	    --port "$port" --port-file "$T/$name.port" --mode "$mode" \
+	    --log "$T/$name.queries" \
 	    --zone "$zone." --serial "$serial" "${args[@]}"
 	wait_for 10 test -s "$T/$name.port" || {
 		echo "# answerer $name did not start:"
@@ -54,4 +56,34 @@ prov_field() {
 	jq -r --arg d "$2" --arg p "$3" \
 	    ".domains[] | select(.domain == \$d) | .providers[] |
 	     select(.provider == \$p) | $4" "$1"
+}
+
+# probe_resolver NAME ADDRESS TTL HOST=IPV4... : starts resolver.py, a
+# stand-in recursive resolver, on ADDRESS port 53; the questions it reads
+# go to $T/NAME.queries ("NAME TYPE" a line).
+probe_resolver() {
+	local name=$1 addr=$2 ttl=$3 h args=()
+	shift 3
+	for h in "$@"; do
+		args+=(--host "$h")
+	done
+	nsf_spawn "$name" /usr/bin/python3 "$NSF_ROOT/tests/lib/resolver.py" \
+	    --addr "$addr" --ttl "$ttl" --log "$T/$name.queries" "${args[@]}"
+	wait_for 10 grep -q listening "$T/$name.log" || {
+		echo "# resolver $name did not start:"
+		sed 's/^/#   /' "$T/$name.log"
+		return 1
+	}
+}
+
+# probe_still_running NAME PID: a server that could not bind its address
+# exits at once, yet the start helpers' wait succeeds when another run of
+# the same scenario answers there; this tells the two apart.
+probe_still_running() {
+	sleep 0.3
+	if ! kill -0 "$2" 2>/dev/null; then
+		echo "# $1 exited: is another run using its addresses?"
+		sed 's/^/#   /' "$T/$1.log" | tail -n 5
+		return 1
+	fi
 }

@@ -8,13 +8,31 @@ delegation, CHILD with the NS names given, whatever happens:
             (a server that accepts and keeps the old data)
   unsigned  the same, but the NOERROR carries no TSIG
   noupdate  answers queries, but never answers an UPDATE
+  nsonly    applies the NS records of an UPDATE to CHILD, drops the rest
+            (glue included) and answers a signed NOERROR
   silent    answers nothing at all (UDP read and dropped, TCP held open)
+
+Hostile answers to the UPDATE (queries are answered as above):
+  wrongid   a signed NOERROR whose message id is not the update's
+  wrongkey  a NOERROR signed under the same key name with another secret
+  short     over TCP, a length prefix promising more than is sent, then
+            the connection is closed
+  garbage   the update's id, zone and the QR bit, then random bytes
+  badmac    a signed NOERROR with one bit of its MAC flipped
+
+Hostile answers to queries (the UPDATE is never reached):
+  qwrongid  every answer carries another id
+  qgarbage  the query's id, question and the QR bit, then random bytes
+  qother    a well-formed answer about another name
+  tc        UDP answers are empty with TC set; TCP answers are good
+  tcboth    TC set over TCP too
 
 Usage: DNS_FAKE_KEY=KEYNAME:ALG:SECRET dns_fake.py MODE ADDRESS PORT ZONE
        CHILD NS...   (the key comes from the environment, not argv)
 Uses Debian's python3-dnspython; run it with /usr/bin/python3.
 """
 import os
+import random
 import socket
 import sys
 import threading
@@ -61,7 +79,58 @@ class Fake:
             r.flags |= dns.flags.AA
         return r
 
-    def handle(self, wire):
+    def apply_ns(self, q):
+        """Adds and deletes CHILD's NS records as the update says."""
+        for rrset in q.update:
+            if rrset.name != self.child or rrset.rdtype != dns.rdatatype.NS:
+                continue
+            for rd in rrset:
+                target = rd.target.to_text(omit_final_dot=True)
+                # dnspython gives a deletion's class in `deleting`.
+                if rrset.deleting is None and target not in self.ns:
+                    self.ns.append(target)
+                elif rrset.deleting == dns.rdataclass.NONE and \
+                        target in self.ns:
+                    self.ns.remove(target)
+
+    def hostile_update(self, q, r):
+        """The UPDATE answer of the hostile modes, as wire."""
+        if self.mode == "wrongid":
+            r.id = (q.id + 1) % 65536
+            r.use_tsig(self.keyring, q.keyname, original_id=r.id,
+                       algorithm=q.keyalgorithm)
+            r.request_mac = q.mac
+        elif self.mode == "wrongkey":
+            other = dns.tsig.Key(q.keyname, b"another secret, not ours",
+                                 q.keyalgorithm)
+            r.use_tsig({q.keyname: other}, q.keyname,
+                       algorithm=q.keyalgorithm)
+            r.request_mac = q.mac
+        elif self.mode == "garbage":
+            return garbage(q, 0x28)     # opcode UPDATE
+        wire = bytearray(r.to_wire())
+        if self.mode == "badmac":
+            wire[-10] ^= 0x01       # inside the MAC (other data is empty)
+        return bytes(wire)
+
+    def hostile_query(self, q, r, tcp):
+        if self.mode == "qwrongid":
+            r.id = (q.id + 1) % 65536
+        elif self.mode == "qgarbage":
+            return garbage(q, 0)
+        elif self.mode == "qother":
+            q2 = dns.message.make_query("other.lab.test", "NS")
+            q2.id = q.id
+            r = self.answer_query(q2)
+            r.authority = [dns.rrset.from_text_list(
+                q2.question[0].name, 300, "IN", "NS",
+                ["ns1.attacker.test."])]
+        elif self.mode == "tc" and not tcp or self.mode == "tcboth":
+            r = dns.message.make_response(q)
+            r.flags |= dns.flags.TC
+        return r.to_wire()
+
+    def handle(self, wire, tcp=False):
         """Returns the answer's wire form, or None to stay silent."""
         if self.mode == "silent":
             return None
@@ -75,11 +144,28 @@ class Fake:
             if self.mode == "noupdate":
                 return None
             r = dns.message.make_response(q)
+            if self.mode == "nsonly":
+                self.apply_ns(q)
             if self.mode == "unsigned":
                 r.tsig = None
                 r.keyring = None
-            return r.to_wire()
-        return self.answer_query(q).to_wire()
+            return self.hostile_update(q, r)
+        return self.hostile_query(q, self.answer_query(q), tcp)
+
+
+def garbage(q, opcode_bits):
+    """The query's id and question, the QR bit and the opcode, then bytes
+    that parse as no DNS message (65535 answers announced, 40 random
+    bytes given)."""
+    rnd = random.Random(q.id)
+    body = bytes(rnd.randrange(256) for _ in range(40))
+    question = b""
+    if q.question:
+        rr = q.question[0]
+        question = rr.name.to_wire() + rr.rdtype.to_bytes(2, "big") + \
+            rr.rdclass.to_bytes(2, "big")
+    return q.id.to_bytes(2, "big") + bytes([0x80 | opcode_bits, 0]) + \
+        b"\x00\x01\xff\xff\x00\x00\x00\x00" + question + body
 
 
 def serve_udp(fake, sock):
@@ -110,10 +196,14 @@ def serve_tcp_conn(fake, conn):
             wire = read_exact(conn, int.from_bytes(head, "big"))
             if wire is None:
                 return
-            out = fake.handle(wire)
+            out = fake.handle(wire, tcp=True)
             if out is None:
                 held.append(wire)   # keep the connection open, unanswered
                 continue
+            if fake.mode == "short" and wire[2] & 0x78:
+                conn.sendall(len(out).to_bytes(2, "big") +
+                             out[:len(out) // 2])
+                return
             conn.sendall(len(out).to_bytes(2, "big") + out)
 
 

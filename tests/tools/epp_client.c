@@ -3,15 +3,19 @@
  *
  *   epp_client --server ADDR:PORT --secrets FILE --credentials NAME
  *       [--ca FILE] [--host-model auto|objects|attributes] [--timeout 10s]
- *       [--keepalive 1s] [--frames DIR] [--log FILE] COMMAND ...
+ *       [--keepalive 1s] [--frames DIR] [--log FILE]
+ *       [--tls-name NAME] COMMAND ...
  *   commands:
  *     observe DOMAIN
  *     apply DOMAIN [--add NAME[=ADDR,ADDR]]... [--rem NAME]...
  *           [--ds-add "TAG ALG TYPE HEX"]... [--ds-rem "..."]...
+ *           [--cltrid ID]
  *     poll
  *     hold DOMAIN SECONDS  observe, stay logged in for SECONDS calling
  *                          keepalive every 100 ms, then observe again
  *     raw FILE             send a frame as it is; print the result code
+ *     retry DOMAIN COUNT PAUSE
+ *                          observe COUNT times, PAUSE (e.g. 1100ms) apart
  *
  * apply prints the outcome; when it is "unknown" it re-reads the domain
  * in the same process, as the caller must, and prints that too.
@@ -30,6 +34,7 @@ struct opts {
 	struct nsf_registry reg;
 	const char *secrets;
 	const char *frames;
+	const char *tls_name;
 	uint64_t keepalive_ms;
 };
 
@@ -55,6 +60,8 @@ put_deleg(struct nsf_buf *b, const struct nsf_delegation *d)
 	put_strv(b, "ns", &d->ns);
 	nsf_buf_puts(b, ",");
 	put_strv(b, "statuses", &d->statuses);
+	nsf_buf_puts(b, ",");
+	put_strv(b, "glue", &d->glue);
 	nsf_buf_puts(b, ",\"ds\":[");
 	for (i = 0; i < d->nds; i++) {
 		nsf_buf_printf(b, "%s\"%u %u %u %s\"", i ? "," : "",
@@ -113,6 +120,7 @@ struct change_args {
 	const char *rem[32];
 	struct nsf_ds ds_add[8], ds_rem[8];
 	size_t nadd, nrem, nds_add, nds_rem;
+	const char *cltrid;     /* --cltrid, or NULL: the driver makes one */
 };
 
 static int
@@ -123,6 +131,8 @@ change_args_parse(struct change_args *a, int argc, char **argv)
 	for (i = 0; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--add") == 0 && a->nadd < 32) {
 			a->add[a->nadd++] = ns_parse(argv[i + 1]);
+		} else if (strcmp(argv[i], "--cltrid") == 0) {
+			a->cltrid = argv[i + 1];
 		} else if (strcmp(argv[i], "--rem") == 0 && a->nrem < 32) {
 			a->rem[a->nrem++] = argv[i + 1];
 		} else if (strcmp(argv[i], "--ds-add") == 0 &&
@@ -192,6 +202,7 @@ do_apply(struct nsf_registry_conn *c, const char *domain, int argc,
 	chg.nds_add = a.nds_add;
 	chg.ds_rem = a.ds_rem;
 	chg.nds_rem = a.nds_rem;
+	chg.client_trid = a.cltrid;
 	nsf_outcome_init(&o);
 	rc = nsf_registry_apply(c, &chg, &o);
 	nsf_buf_printf(b, "{\"result\":\"%s\",\"code\":%d,\"config_problem\""
@@ -254,6 +265,29 @@ do_hold(struct nsf_registry_conn *c, const char *domain, const char *secs,
 	return rc;
 }
 
+/* COUNT observes, PAUSE apart: shows the reconnection backoff. */
+static int
+do_retry(struct nsf_registry_conn *c, const char *domain, const char *count,
+    const char *pause, struct nsf_buf *b)
+{
+	uint64_t pause_ms;
+	int i, n = atoi(count), rc = 0;
+
+	if (nsf_duration_parse(&pause_ms, pause) < 0) {
+		return nsf_error_set(NSF_EINVAL, "retry: bad pause %s", pause);
+	}
+	nsf_buf_puts(b, "{\"tries\":[");
+	for (i = 0; i < n; i++) {
+		if (i > 0) {
+			usleep((useconds_t)(pause_ms * 1000));
+			nsf_buf_puts(b, ",");
+		}
+		rc = do_observe(c, domain, b);
+	}
+	nsf_buf_puts(b, "]}");
+	return rc;
+}
+
 static int
 do_raw(struct nsf_registry_conn *c, const char *file, struct nsf_buf *b)
 {
@@ -292,6 +326,9 @@ run(struct nsf_registry_conn *c, int argc, char **argv, struct nsf_buf *b)
 	}
 	if (strcmp(cmd, "hold") == 0 && argc == 3) {
 		return do_hold(c, argv[1], argv[2], b);
+	}
+	if (strcmp(cmd, "retry") == 0 && argc == 4) {
+		return do_retry(c, argv[1], argv[2], argv[3], b);
 	}
 	if (strcmp(cmd, "raw") == 0 && argc == 2) {
 		return do_raw(c, argv[1], b);
@@ -339,6 +376,9 @@ parse_opt(struct opts *o, int opt, const char *arg)
 	case 'f':
 		o->frames = arg;
 		return 0;
+	case 'n':
+		o->tls_name = arg;
+		return 0;
 	case 'l':
 		nsf_log_set_fd(open(arg, O_WRONLY | O_CREAT | O_APPEND,
 		    0644));
@@ -356,7 +396,8 @@ parse_args(struct opts *o, int argc, char **argv)
 		{ "credentials", 1, 0, 'c' }, { "ca", 1, 0, 'a' },
 		{ "host-model", 1, 0, 'm' }, { "timeout", 1, 0, 't' },
 		{ "keepalive", 1, 0, 'k' }, { "frames", 1, 0, 'f' },
-		{ "log", 1, 0, 'l' }, { 0, 0, 0, 0 },
+		{ "log", 1, 0, 'l' }, { "tls-name", 1, 0, 'n' },
+		{ 0, 0, 0, 0 },
 	};
 	int opt;
 
@@ -404,6 +445,7 @@ main(int argc, char **argv)
 		nsf_epp_set_keepalive_interval(c, o.keepalive_ms);
 	}
 	nsf_epp_set_frame_dir(c, o.frames);
+	nsf_epp_set_tls_name(c, o.tls_name);
 	rc = run(c, argc - optind, argv + optind, &b);
 	if (b.len > 0) {
 		b.data[b.len - 1] = '\0';       /* reopen the object */

@@ -15,7 +15,8 @@ static const char usage[] =
     "         --active G --ns a,b --from a,b --to a,b --reason R\n"
     "         --policy-commit C --client-trid T --server-trid T\n"
     "         --intent ID --no-push --count N --no-state\n"
-    "         --lock-wait MS\n"
+    "         --lock-wait MS   (ACTION intent with --intent ID: an\n"
+    "         open intent in the state)\n"
     "       gitctl push REPO\n"
     "       gitctl state REPO DOMAIN\n"
     "       gitctl bench REPO N\n"
@@ -86,6 +87,22 @@ parse_record_opts(struct rec_args *r, struct nsf_audit_opts *o, int argc,
 	}
 }
 
+/* ACTION "intent" with --intent ID leaves an open intent in the state,
+ * as the daemon does before a registry change. */
+static void
+open_intent(struct rec_args *r)
+{
+	r->st.has_intent = true;
+	r->st.intent.id = strdup(r->rec.intent_id);
+	r->st.intent.action = strdup("failover");
+	if (r->st.active != NULL) {
+		r->st.intent.target = strdup(r->st.active);
+	}
+	nsf_strv_copy(&r->st.intent.from, &r->from);
+	nsf_strv_copy(&r->st.intent.to, &r->to);
+	r->st.intent.at_ms = nsf_now_ms();
+}
+
 static int
 cmd_record(int argc, char **argv)
 {
@@ -109,6 +126,9 @@ cmd_record(int argc, char **argv)
 	r.st.domain = strdup(argv[2]);
 	r.st.last_action = strdup(argv[3]);
 	nsf_strv_copy(&r.st.nameservers, &r.ns);
+	if (r.rec.intent_id != NULL && strcmp(argv[3], "intent") == 0) {
+		open_intent(&r);
+	}
 	r.rec.state = r.no_state ? NULL : &r.st;
 	rc = nsf_audit_open(&a, &o);
 	if (rc < 0) {
@@ -183,7 +203,17 @@ cmd_state(int argc, char **argv)
 	return rc == NSF_ENOTFOUND ? 5 : rc < 0 ? 1 : 0;
 }
 
-/* Times N records, one domain each of 50, on a local-only branch. */
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Times N records, one domain each of 50, on a local-only branch; prints
+ * the mean and the slowest record in milliseconds. */
 static int
 cmd_bench(int argc, char **argv)
 {
@@ -192,11 +222,15 @@ cmd_bench(int argc, char **argv)
 	struct nsf_domain_state st;
 	struct nsf_audit *a = NULL;
 	long i, n = atol(argv[2]);
+	double total = 0, worst = 0, us;
 	char domain[64];
 	int64_t t0;
+	int rc = 0;
 
-	if (nsf_audit_open(&a, &o) < 0) {
-		fprintf(stderr, "gitctl: %s\n", nsf_error_last());
+	nsf_log_set_level_all(NSF_LOG_WARNING);
+	if (n <= 0 || nsf_audit_open(&a, &o) < 0) {
+		fprintf(stderr, "gitctl: %s\n", n <= 0 ? "N must be positive" :
+		    nsf_error_last());
 		return 1;
 	}
 	nsf_domain_state_init(&st);
@@ -205,22 +239,27 @@ cmd_bench(int argc, char **argv)
 	st.active = strdup("provider-a");
 	rec.state = &st;
 	rec.reason = "bench: provider-a healthy 5/5 rounds";
-	t0 = nsf_mono_ms();
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == 0; i++) {
 		snprintf(domain, sizeof(domain), "d%ld.example", i % 50);
 		free(st.domain);
 		st.domain = strdup(domain);
 		st.since_ms = nsf_now_ms();
 		rec.domain = domain;
-		if (nsf_audit_record(a, &rec, NULL) < 0) {
-			fprintf(stderr, "gitctl: %s\n", nsf_error_last());
-			return 1;
-		}
+		t0 = mono_us();
+		rc = nsf_audit_record(a, &rec, NULL);
+		us = (double)(mono_us() - t0);
+		total += us;
+		worst = us > worst ? us : worst;
 	}
-	printf("%.3f\n", (double)(nsf_mono_ms() - t0) / (double)n);
+	if (rc < 0) {
+		fprintf(stderr, "gitctl: %s\n", nsf_error_last());
+	} else {
+		printf("%.3f %.3f\n", total / (double)n / 1000.0,
+		    worst / 1000.0);
+	}
 	nsf_domain_state_deinit(&st);
 	nsf_audit_free(a);
-	return 0;
+	return rc < 0 ? 1 : 0;
 }
 
 static void

@@ -5,6 +5,10 @@
   prom_parse.py FILE 'name{a="b"}'   print that sample's value (exit 1 when
                                      absent)
   prom_parse.py FILE --count NAME    print how many samples NAME has
+  prom_parse.py FILE --sum 'name{a="b"}'
+                                     print the sum of NAME's samples whose
+                                     labels include those given (0 when
+                                     none)
 
 Checks: every sample belongs to a family declared by # TYPE before it,
 names and labels are well formed, label values escaped, no sample twice,
@@ -135,11 +139,15 @@ def main():
         print("ok %d samples" % len(samples))
     elif sys.argv[2] == "--count":
         print(sum(1 for n, _ in samples if n == sys.argv[3]))
+    elif sys.argv[2] == "--sum":
+        name, labels = selector(sys.argv[3])
+        print("%.15g" % sum(v for (n, ls), v in samples.items()
+                         if n == name and set(labels) <= set(ls)))
     else:
         name, labels = selector(sys.argv[2])
         for (n, ls), v in samples.items():
             if n == name and sorted(ls) == sorted(labels):
-                print("%g" % v)
+                print("%.15g" % v)
                 return
         sys.exit("no sample %s" % sys.argv[2])
 

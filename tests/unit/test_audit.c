@@ -232,7 +232,8 @@ test_audit_replays_on_a_remote_that_moved(void **ctx)
 	b = open_repo("b", true);
 	record(b, "two.example", "failover", "y");
 	record(a, "one.example", "failback", "z");
-	assert_int_equal(nsf_audit_queued(b), 2);       /* root + record */
+	/* b started from the remote's branch: only its record waits. */
+	assert_int_equal(nsf_audit_queued(b), 1);
 	assert_int_equal(nsf_audit_push(b), 0);
 	assert_int_equal(nsf_audit_queued(b), 0);
 	out = sh_out("git -C remote.git log --format=%s nsfailover/state");
@@ -326,6 +327,143 @@ test_audit_live_lock_is_reported(void **ctx)
 	free((char *)o.repo_path);
 }
 
+static void
+test_audit_message_takes_a_one_line_subject(void **ctx)
+{
+	struct nsf_audit_record r = { .domain = "example.com",
+	    .action = "failback", .subject = "manual failback\nby ops" };
+	char *m;
+
+	(void)ctx;
+	m = audit_message(&r);
+	assert_string_equal(m, "manual failback by ops\n\n"
+	    "Domain: example.com\nAction: failback\n");
+	free(m);
+	r.subject = "";
+	m = audit_message(&r);
+	assert_string_equal(m, "example.com: failback\n\n"
+	    "Domain: example.com\nAction: failback\n");
+	free(m);
+}
+
+/* What the daemon commits before a registry change: the state with an
+ * open intent, and the Intent trailer that links it to its outcome. */
+static void
+record_intent(struct nsf_audit *a, const char *domain, const char *id)
+{
+	struct nsf_domain_state st;
+	struct nsf_audit_record r = { .domain = domain, .action = "intent",
+	    .reason = "provider-a down", .intent_id = id, .state = &st };
+
+	nsf_domain_state_init(&st);
+	st.domain = nsf_xstrdup(domain);
+	st.active = nsf_xstrdup("provider-a");
+	nsf_strv_push(&st.nameservers, "ns1.a.example");
+	st.has_intent = true;
+	st.intent.id = nsf_xstrdup(id);
+	st.intent.action = nsf_xstrdup("failover");
+	st.intent.target = nsf_xstrdup("provider-b");
+	nsf_strv_push(&st.intent.from, "ns1.a.example");
+	nsf_strv_push(&st.intent.to, "ns1.b.example");
+	st.intent.at_ms = 1796396400000;
+	assert_int_equal(nsf_audit_record(a, &r, NULL), 0);
+	nsf_domain_state_deinit(&st);
+}
+
+static void
+assert_open_intent(struct nsf_audit *a, const char *domain, const char *id)
+{
+	struct nsf_domain_state st;
+
+	assert_int_equal(nsf_audit_read_state(a, domain, &st), 0);
+	assert_true(st.has_intent);
+	assert_string_equal(st.intent.id, id);
+	assert_string_equal(st.intent.action, "failover");
+	assert_string_equal(st.intent.target, "provider-b");
+	assert_int_equal(st.intent.from.n, 1);
+	assert_string_equal(st.intent.to.v[0], "ns1.b.example");
+	assert_int_equal(st.intent.at_ms, 1796396400000);
+	assert_string_equal(st.active, "provider-a");
+	nsf_domain_state_deinit(&st);
+}
+
+static void
+test_audit_open_intent_reads_back_after_restart(void **ctx)
+{
+	struct nsf_audit *a = open_repo("a", true);
+	struct nsf_domain_state st;
+	char *out;
+
+	(void)ctx;
+	record_intent(a, "i.example", "nsf-42");
+	/* A new handle, as after a crash and restart. */
+	nsf_audit_free(a);
+	a = open_repo("a", true);
+	assert_open_intent(a, "i.example", "nsf-42");
+	out = sh_out("git -C a log -1 --format=%B nsfailover/state | "
+	    "git interpret-trailers --parse");
+	assert_string_equal(out, "Domain: i.example\nAction: intent\n"
+	    "Reason: provider-a down\nIntent: nsf-42\n");
+	free(out);
+	/* The outcome closes it. */
+	record(a, "i.example", "failover", "provider-b");
+	assert_int_equal(nsf_audit_read_state(a, "i.example", &st), 0);
+	assert_false(st.has_intent);
+	assert_string_equal(st.active, "provider-b");
+	nsf_domain_state_deinit(&st);
+	nsf_audit_free(a);
+}
+
+static void
+test_audit_open_intent_survives_replay(void **ctx)
+{
+	struct nsf_audit *a = open_repo("a", true);
+	struct nsf_audit *b = open_repo("b", false);
+
+	(void)ctx;
+	record(b, "other.example", "converge", "x");
+	record_intent(a, "i.example", "nsf-7");
+	record(b, "other.example", "converge", "y");
+	/* a's intent lands on the remote's new tip, still open, and b
+	 * sees it after its next fetch. */
+	assert_int_equal(nsf_audit_push(a), 0);
+	assert_open_intent(a, "i.example", "nsf-7");
+	assert_int_equal(nsf_audit_push(b), 0);
+	assert_open_intent(b, "i.example", "nsf-7");
+	assert_int_equal(sh("git -C remote.git fsck --strict"), 0);
+	nsf_audit_free(a);
+	nsf_audit_free(b);
+}
+
+/* A new machine: a repository that has the remote configured but never
+ * fetched its state branch must read what the remote holds at once. */
+static void
+test_audit_first_open_reads_the_remote_state(void **ctx)
+{
+	struct nsf_audit *a = open_repo("a", false);
+	struct nsf_audit *c;
+	struct nsf_domain_state st;
+
+	(void)ctx;
+	record_intent(a, "i.example", "nsf-9");
+	nsf_audit_free(a);
+	assert_int_equal(sh("git init -q c && "
+	    "git -C c remote add origin %s/remote.git && "
+	    "git init -q d && git -C d remote add origin %s/nowhere.git",
+	    tmp, tmp), 0);
+	c = open_repo("c", true);
+	assert_open_intent(c, "i.example", "nsf-9");
+	assert_int_equal(nsf_audit_queued(c), 0);
+	nsf_audit_free(c);
+	/* Unreachable at first: a local branch, replayed later. */
+	c = open_repo("d", true);
+	assert_false(nsf_audit_reachable(c));
+	assert_int_equal(nsf_audit_read_state(c, "i.example", &st),
+	    NSF_ENOTFOUND);
+	assert_int_equal(nsf_audit_queued(c), 1);       /* its root */
+	nsf_audit_free(c);
+}
+
 int
 main(void)
 {
@@ -348,6 +486,15 @@ main(void)
 		    test_audit_stale_lock_is_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_audit_live_lock_is_reported, setup, teardown),
+		cmocka_unit_test(test_audit_message_takes_a_one_line_subject),
+		cmocka_unit_test_setup_teardown(
+		    test_audit_open_intent_reads_back_after_restart, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_audit_open_intent_survives_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_audit_first_open_reads_the_remote_state, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -483,6 +483,30 @@ test_config_check_files_refuses_open_secrets(void **state)
 }
 
 static void
+test_config_check_files_points_at_unreadable_keys(void **state)
+{
+	char *dir = scratch_with_secrets("x: { y: z }\n", 0600);
+	struct nsf_config *c;
+	struct nsf_diags d;
+
+	c = config_in(dir, &d, "repository:\n"
+	    "  url: no-such-repo.git\n"
+	    "  trusted_keys:\n"
+	    "    gpg: [ ops.asc ]\n"
+	    "    ssh_allowed_signers: signers\n"
+	    "secrets: secrets.yaml\n");
+	assert_int_equal(nsf_config_check_files(c, &d, NULL), 3);
+	expect_diag(&d, 2, 8, "file-not-found", "no-such-repo.git",
+	    "fix repository.url");
+	expect_diag(&d, 4, 12, "file-not-found", "trusted GPG key", NULL);
+	expect_diag(&d, 5, 26, "file-not-found", "SSH allowed signers",
+	    NULL);
+	nsf_config_free(c);
+	nsf_diags_deinit(&d);
+	remove_scratch(dir);
+}
+
+static void
 test_config_format_hides_secrets(void **state)
 {
 	struct nsf_config *c = NULL;
@@ -537,6 +561,8 @@ main(void)
 		cmocka_unit_test(
 		    test_config_check_files_reports_missing_credential),
 		cmocka_unit_test(test_config_check_files_refuses_open_secrets),
+		cmocka_unit_test(
+		    test_config_check_files_points_at_unreadable_keys),
 		cmocka_unit_test(test_config_format_hides_secrets),
 		cmocka_unit_test(test_config_distance),
 	};

@@ -166,6 +166,12 @@ test_epp_domain_info_host_attributes(void **state)
 	assert_int_equal(di.deleg.ns.n, 2);
 	assert_string_equal(di.deleg.ns.v[0], "ns1.example.test");
 	assert_string_equal(di.deleg.ns.v[1], "ns1.provider-a.test");
+	/* glue of the in-domain name, as "name address" lines */
+	assert_int_equal(di.deleg.glue.n, 2);
+	assert_string_equal(di.deleg.glue.v[0], "ns1.example.test "
+	    "192.0.2.53");
+	assert_string_equal(di.deleg.glue.v[1], "ns1.example.test "
+	    "2001:db8::53");
 	nsf_epp_domain_info_deinit(&di);
 }
 
@@ -198,6 +204,26 @@ test_epp_host_check_avail(void **state)
 	assert_int_equal(avail.n, 1);
 	assert_string_equal(avail.v[0], "ns2.provider-b.test");
 	nsf_strv_deinit(&avail);
+	nsf_epp_response_deinit(&r);
+}
+
+static void
+test_epp_host_info_addresses(void **state)
+{
+	struct nsf_epp_response r;
+	struct nsf_strv addrs;
+
+	(void)state;
+	/* a host without addresses (an external one) */
+	parse_example(&r, "s-host-info-1000-linked.xml");
+	assert_int_equal(nsf_epp_host_info_parse(&addrs, &r), 0);
+	assert_int_equal(addrs.n, 0);
+	nsf_strv_deinit(&addrs);
+	nsf_epp_response_deinit(&r);
+	/* a host:check answer is no host:info answer */
+	parse_example(&r, "s-host-check-1000.xml");
+	assert_int_not_equal(nsf_epp_host_info_parse(&addrs, &r), 0);
+	assert_non_null(strstr(nsf_error_last(), "host:infData"));
 	nsf_epp_response_deinit(&r);
 }
 
@@ -305,6 +331,9 @@ test_epp_rejects_non_epp_and_doctype(void **state)
 	assert_int_not_equal(nsf_epp_response_parse(&r, other, strlen(other),
 	    NULL), 0);
 	assert_int_not_equal(nsf_epp_response_parse(&r, "<epp", 4, NULL), 0);
+	/* the parser's own reason and line reach the message */
+	assert_non_null(strstr(nsf_error_last(), "not well-formed XML "
+	    "(line 1: "));
 }
 
 static void
@@ -390,12 +419,17 @@ test_epp_commands_validate(void **state)
 	char *addrs[] = { "198.51.100.53" };
 	struct nsf_nameserver ns = { .name = "ns2.example.test",
 		.addrs = addrs, .naddrs = 1 };
-	xmlDocPtr docs[7];
+	struct nsf_strv add, rem;
+	xmlDocPtr docs[9];
 	size_t i;
 
 	(void)state;
 	nsf_strv_init(&objs);
 	nsf_strv_init(&exts);
+	nsf_strv_init(&add);
+	nsf_strv_init(&rem);
+	nsf_strv_push(&add, "2001:db8::99");
+	nsf_strv_push(&rem, "192.0.2.54");
 	nsf_strv_push(&objs, NSF_EPP_NS_DOMAIN);
 	nsf_strv_push(&exts, NSF_EPP_NS_SECDNS);
 	l.obj_uris = &objs;
@@ -407,12 +441,17 @@ test_epp_commands_validate(void **state)
 	docs[4] = nsf_epp_build_host_create(&ns, true, "NSFO-T-4");
 	docs[5] = nsf_epp_build_poll(NULL, "NSFO-T-5");
 	docs[6] = nsf_epp_build_poll("MSG-1", "NSFO-T-6");
+	docs[7] = nsf_epp_build_host_info("ns2.example.test", "NSFO-T-7");
+	docs[8] = nsf_epp_build_host_update("ns2.example.test", &add, &rem,
+	    "NSFO-T-8");
 	for (i = 0; i < NSF_ARRAY_SIZE(docs); i++) {
 		assert_schema_valid(docs[i]);
 		xmlFreeDoc(docs[i]);
 	}
 	nsf_strv_deinit(&objs);
 	nsf_strv_deinit(&exts);
+	nsf_strv_deinit(&add);
+	nsf_strv_deinit(&rem);
 }
 
 int
@@ -426,6 +465,7 @@ main(void)
 		cmocka_unit_test(test_epp_domain_info_host_attributes),
 		cmocka_unit_test(test_epp_domain_info_blocking_statuses),
 		cmocka_unit_test(test_epp_host_check_avail),
+		cmocka_unit_test(test_epp_host_info_addresses),
 		cmocka_unit_test(test_epp_poll_pan_data),
 		cmocka_unit_test(test_epp_error_details),
 		cmocka_unit_test(test_epp_cltrid_must_match),

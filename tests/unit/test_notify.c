@@ -76,6 +76,22 @@ test_notify_slack_body_is_one_text(void **state)
 }
 
 static void
+test_notify_slack_escapes_markup(void **state)
+{
+	struct nsf_event_info ev = {
+		.type = NSF_EVENT_DRIFT, .domain = "example.test",
+		.reason = "registry has <ns9.x> & more",
+	};
+	struct nsf_buf b;
+
+	nsf_buf_init(&b);
+	nsf_notify_body(&b, NSF_WEBHOOK_SLACK, &ev);
+	assert_string_equal(b.data, "{\"text\":\"nsfailover: drift of "
+	    "example.test: registry has &lt;ns9.x&gt; &amp; more\"}");
+	nsf_buf_deinit(&b);
+}
+
+static void
 test_notify_event_names_round_trip(void **state)
 {
 	enum nsf_event e;
@@ -107,6 +123,7 @@ main(void)
 		cmocka_unit_test(test_notify_json_body_has_every_field),
 		cmocka_unit_test(test_notify_missing_fields_are_null),
 		cmocka_unit_test(test_notify_slack_body_is_one_text),
+		cmocka_unit_test(test_notify_slack_escapes_markup),
 		cmocka_unit_test(test_notify_event_names_round_trip),
 		cmocka_unit_test(test_notify_send_without_targets_is_harmless),
 	};

@@ -17,6 +17,7 @@ int probe_match(ldns_pkt **out, const uint8_t *ans, size_t len,
     const uint8_t *query, size_t qend);
 enum nsf_probe_result probe_classify(const ldns_pkt *pkt, bool soa,
     bool nxdomain_ok, uint32_t *serial, ldns_rr_list **rrset);
+uint64_t probe_spread_offset(struct nsf_prober *p, size_t i, size_t n);
 
 enum { MATCH_OK, MATCH_WRONG_QUESTION, MATCH_MALFORMED };
 
@@ -254,6 +255,64 @@ test_probe_classify_soa_missing_is_nodata(void **state)
 	assert_int_equal(serial, 0);
 }
 
+/* NSD answers a SOA query with the NS set in the authority section and
+ * an OPT record: the serial is read; the sections after the answer are
+ * not parsed at all. */
+static void
+test_probe_match_server_shaped_answer(void **state)
+{
+	struct wire q = to_wire(make_pkt("example.test.", LDNS_RR_TYPE_SOA,
+	    0), "example.test.");
+	ldns_pkt *a = soa_answer("EXAMPLE.test.", 2026120401, true), *pkt = NULL;
+	ldns_rr *ns = NULL;
+	struct wire w;
+	uint32_t serial = 0;
+
+	(void)state;
+	assert_int_equal(ldns_rr_new_frm_str(&ns, "example.test. 300 IN NS "
+	    "ns1.example.test.", 0, NULL, NULL), LDNS_STATUS_OK);
+	ldns_pkt_push_rr(a, LDNS_SECTION_AUTHORITY, ns);
+	ldns_pkt_set_edns_udp_size(a, 1232);
+	w = to_wire(a, "example.test.");
+	assert_int_equal(match(&q, &w, &pkt), MATCH_OK);
+	assert_int_equal(ldns_pkt_ancount(pkt), 1);
+	assert_int_equal(ldns_pkt_nscount(pkt), 0);
+	assert_true(ldns_pkt_aa(pkt));
+	/* owner names compare without regard to case */
+	assert_int_equal(classify(pkt, true, false, &serial), NSF_PROBE_OK);
+	assert_int_equal(serial, 2026120401);
+	free(q.data);
+	free(w.data);
+}
+
+/* Domain i of n starts within its own share of the spread, at a moment
+ * that differs from one round to the next. */
+static void
+test_probe_spread_offsets_even_with_jitter(void **state)
+{
+	struct nsf_prober_opts o = { .spread_ms = 1000 };
+	struct nsf_prober *p = NULL;
+	uint64_t first[10];
+	size_t i, same = 0;
+
+	(void)state;
+	assert_int_equal(nsf_prober_new(&p, &o), 0);
+	for (i = 0; i < 10; i++) {
+		first[i] = probe_spread_offset(p, i, 10);
+		assert_true(first[i] >= 100 * i && first[i] < 100 * (i + 1));
+	}
+	for (i = 0; i < 10; i++) {
+		same += probe_spread_offset(p, i, 10) == first[i];
+	}
+	assert_true(same < 10);
+	assert_int_equal(probe_spread_offset(p, 0, 0), 0);
+	nsf_prober_free(p);
+	o.spread_ms = 0;
+	assert_int_equal(nsf_prober_new(&p, &o), 0);
+	assert_int_equal(probe_spread_offset(p, 5, 10), 0);
+	nsf_prober_free(p);
+}
+
 int
 main(void)
 {
@@ -264,6 +323,8 @@ main(void)
 		cmocka_unit_test(test_probe_match_malformed),
 		cmocka_unit_test(test_probe_classify_rcodes_and_authority),
 		cmocka_unit_test(test_probe_classify_soa_missing_is_nodata),
+		cmocka_unit_test(test_probe_match_server_shaped_answer),
+		cmocka_unit_test(test_probe_spread_offsets_even_with_jitter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

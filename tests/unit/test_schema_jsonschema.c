@@ -31,6 +31,22 @@ teardown(void **state)
 	return 0;
 }
 
+/* The schema at a JSON pointer such as "/$defs/health/properties/x"
+ * (no escapes needed for the names this test uses). */
+static json_t *
+json_pointer(const char *pointer)
+{
+	json_t *s = root;
+	char *copy = nsf_xstrdup(pointer), *tok, *save;
+
+	for (tok = strtok_r(copy, "/", &save); tok != NULL && s != NULL;
+	    tok = strtok_r(NULL, "/", &save)) {
+		s = json_object_get(s, tok);
+	}
+	free(copy);
+	return s;
+}
+
 /* Follows "$ref": "#/$defs/NAME" until a schema without one. */
 static json_t *
 resolve(json_t *s)
@@ -122,6 +138,75 @@ json_has_string(json_t *arr, const char *s)
 static void walk(const struct nsf_schema_map *m, json_t *obj,
     const char *path);
 
+/* True when schema s, or one of its anyOf / oneOf alternatives, has
+ * "type": type. */
+static bool
+allows_type(json_t *s, const char *type)
+{
+	static const char *const alts[] = { "oneOf", "anyOf" };
+	const char *t;
+	size_t i, j;
+
+	s = resolve(s);
+	t = json_string_value(json_object_get(s, "type"));
+	if (t != NULL && strcmp(t, type) == 0) {
+		return true;
+	}
+	for (i = 0; i < NSF_ARRAY_SIZE(alts); i++) {
+		json_t *a = json_object_get(s, alts[i]);
+
+		for (j = 0; a != NULL && j < json_array_size(a); j++) {
+			if (allows_type(json_array_get(a, j), type)) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The JSON type a key of the loader's type must have; NULL when the
+ * loader checks a union by hand. */
+static const char *
+json_type_of(enum nsf_schema_type t)
+{
+	switch (t) {
+	case NSF_ST_STRING:
+	case NSF_ST_NAME:
+	case NSF_ST_DURATION:
+		return "string";
+	case NSF_ST_INT:
+		return "integer";
+	case NSF_ST_BOOL:
+		return "boolean";
+	case NSF_ST_MAP:
+	case NSF_ST_DICT:
+		return "object";
+	case NSF_ST_LIST:
+		return "array";
+	default:
+		return NULL;
+	}
+}
+
+static void
+compare_type(const struct nsf_schema_key *k, json_t *ps, const char *path)
+{
+	const char *want = json_type_of(k->type);
+	const char *ref = json_string_value(json_object_get(ps, "$ref"));
+
+	if (want != NULL && !allows_type(ps, want)) {
+		print_error("%s.%s: the JSON Schema does not allow %s\n", path,
+		    k->name, want);
+	}
+	assert_true(want == NULL || allows_type(ps, want));
+	if (k->type == NSF_ST_DURATION && (ref == NULL ||
+	    strcmp(ref, "#/$defs/duration") != 0)) {
+		print_error("%s.%s: a duration not written as "
+		    "#/$defs/duration\n", path, k->name);
+		fail();
+	}
+}
+
 static void
 descend(const struct nsf_schema_key *k, json_t *ps, const char *path)
 {
@@ -181,6 +266,7 @@ walk(const struct nsf_schema_map *m, json_t *obj, const char *path)
 			    "other\n", path, k->name);
 		}
 		assert_int_equal(required, json_has_string(req, k->name));
+		compare_type(k, ps, path);
 		if (k->type == NSF_ST_ENUM) {
 			compare_enum(k, ps, path);
 		}
@@ -198,6 +284,79 @@ test_schema_jsonschema_same_keys(void **state)
 	walk(&nsf_schema_top, root, "policy");
 }
 
+/* Where each integer key of the JSON Schema sits in a policy: the loader
+ * must accept its minimum and maximum and refuse one beyond each. */
+static const struct {
+	const char *pointer;    /* into the JSON Schema */
+	const char *policy;     /* with %u where the value goes */
+} ranges[] = {
+	{ "/$defs/health/properties/retries",
+	  "version: 1\ndefaults: { health: { retries: %u } }\n" },
+	{ "/$defs/health/properties/fail_after",
+	  "version: 1\ndefaults: { health: { fail_after: %u } }\n" },
+	{ "/$defs/health/properties/recover_after",
+	  "version: 1\ndefaults: { health: { recover_after: %u }, "
+	  "failback: { mode: manual } }\n" },
+	{ "/$defs/flap/properties/max_changes",
+	  "version: 1\ndefaults: { flap: { max_changes: %u } }\n" },
+	{ "/$defs/provider/properties/port",
+	  "version: 1\nproviders: { a: { port: %u, nameservers: "
+	  "[ns1.a.example, ns2.a.example] } }\n" },
+	{ "/$defs/target/properties/port",
+	  "version: 1\ncanaries: { targets: [ { address: 192.0.2.9, "
+	  "port: %u } ] }\n" },
+	{ "/$defs/registry/properties/min_nameservers",
+	  "version: 1\nregistries: { r: { type: exec, command: [x], "
+	  "min_nameservers: %u } }\n" },
+	{ "/$defs/registry/properties/max_nameservers",
+	  "version: 1\nregistries: { r: { type: exec, command: [x], "
+	  "min_nameservers: 1, max_nameservers: %u } }\n" },
+};
+
+static bool
+loads(const char *fmt, unsigned v)
+{
+	struct nsf_policy *p;
+	struct nsf_diags d;
+	const char *at = strstr(fmt, "%u");
+	char text[512];
+	int rc;
+
+	assert_non_null(at);
+	snprintf(text, sizeof(text), "%.*s%u%s", (int)(at - fmt), fmt, v,
+	    at + 2);
+	rc = load_text(&p, &d, text);
+	nsf_policy_free(p);
+	nsf_diags_deinit(&d);
+	return rc == 0;
+}
+
+static void
+test_schema_jsonschema_same_ranges(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSF_ARRAY_SIZE(ranges); i++) {
+		json_t *s = json_pointer(ranges[i].pointer);
+		json_int_t min, max;
+
+		assert_non_null(s);
+		min = json_integer_value(json_object_get(s, "minimum"));
+		max = json_integer_value(json_object_get(s, "maximum"));
+		if (!json_is_integer(json_object_get(s, "maximum")) ||
+		    !loads(ranges[i].policy, (unsigned)min) ||
+		    !loads(ranges[i].policy, (unsigned)max) ||
+		    (min > 0 && loads(ranges[i].policy, (unsigned)min - 1)) ||
+		    loads(ranges[i].policy, (unsigned)max + 1)) {
+			print_error("%s: the loader's range is not %lld to "
+			    "%lld\n", ranges[i].pointer, (long long)min,
+			    (long long)max);
+			fail();
+		}
+	}
+}
+
 static void
 test_schema_jsonschema_is_draft_2020_12(void **state)
 {
@@ -211,6 +370,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schema_jsonschema_same_keys),
+		cmocka_unit_test(test_schema_jsonschema_same_ranges),
 		cmocka_unit_test(test_schema_jsonschema_is_draft_2020_12),
 	};
 

@@ -1,4 +1,4 @@
-/* test_schema_names.c - DNS names: LDH rules, lengths, case, IDN, duplicates. */
+/* test_schema_names.c - DNS names: LDH, lengths, case, IDN, duplicates. */
 #include "schema_util.h"
 
 #include "../../schema/internal.h"
@@ -74,6 +74,38 @@ test_schema_names_ldh_rules(void **state)
 	expect_bad_name(name, "255 octets long (at most 253)");
 	expect_bad_name("\xe2\x98\x83\xe2\x80\x8d.example",
 	    "not a valid internationalised name");
+	/* 253 octets is the longest name; 254 is one too many */
+	name[0] = '\0';
+	for (i = 0; i < 3; i++) {
+		strcat(name, label);
+		strcat(name, ".");
+	}
+	strncat(name, label, 61);
+	assert_int_equal(strlen(name), 253);
+	expect_name(name, name);
+	strcat(name, "a");
+	expect_bad_name(name, "254 octets long (at most 253)");
+}
+
+static void
+test_schema_names_alabels(void **state)
+{
+	(void)state;
+	/* an A-label is checked like the Unicode it stands for */
+	expect_name("XN--BCHER-KVA.Example", "xn--bcher-kva.example");
+	expect_name("xn--55qx5d.example", "xn--55qx5d.example");
+	expect_bad_name("xn--zz.example", "label 'xn--zz' is not a valid "
+	    "A-label");
+	expect_bad_name("ns1.xn--a.example", "label 'xn--a' is not a valid "
+	    "A-label");
+	expect_bad_name("XN--ZZ.example", "label 'xn--zz' is not a valid "
+	    "A-label");
+	/* decodes, but to a character IDNA2008 does not allow */
+	expect_bad_name("xn--ls8h.example", "not a valid A-label");
+	expect_error_at(BASE_POLICY "domains:\n  xn--zz.example:\n"
+	    "    registry: main\n    primary: provider-a\n", 13, 3,
+	    "'xn--zz.example' is not a valid domain name: label 'xn--zz' "
+	    "is not a valid A-label");
 }
 
 static void
@@ -138,6 +170,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schema_names_normal_form),
 		cmocka_unit_test(test_schema_names_ldh_rules),
+		cmocka_unit_test(test_schema_names_alabels),
 		cmocka_unit_test(test_schema_names_in_policy),
 		cmocka_unit_test(test_schema_names_duplicate_spellings),
 		cmocka_unit_test(test_schema_names_lookup_any_spelling),

@@ -1,4 +1,4 @@
-/* test_schema_types.c - keys and value types: unknown, missing, wrong, range. */
+/* test_schema_types.c - keys and values: unknown, missing, wrong, range. */
 #include "schema_util.h"
 
 static void
@@ -23,7 +23,7 @@ test_schema_types_unknown_key_hint(void **state)
 	    "did you mean 'addresses'?");
 	/* far from every key: no guess, a pointer to the reference */
 	expect_error_at("version: 1\nzzzzzz: 1\n", 2, 1,
-	    "see schema/REFERENCE.md");
+	    "see man 5 nsfailover-policy for the keys of policy");
 }
 
 static void
@@ -50,6 +50,11 @@ test_schema_types_missing_keys(void **state)
 	expect_error_at("version: 1\ncanaries: { targets: [ { port: 53 } ] }\n",
 	    2, 24, "canary target has no 'address'");
 	expect_error_at("providers: {}\n", 1, 1, "the policy has no 'version'");
+	/* each says what to add */
+	expect_error_at(BASE_POLICY DOMAIN_HEAD "    backups: [provider-b]\n",
+	    13, 3, "(add a 'primary:' key; see man 5 nsfailover-policy)");
+	expect_error_at("version: 1\nregistries:\n  r: { type: exec }\n", 3, 3,
+	    "(add a 'command:' key");
 }
 
 static void
