@@ -86,7 +86,8 @@ lab_domains() {
 # parent) and for the controller (DNS UPDATE domains), and the EPP login.
 lab_make_keys() {
 	LAB_TSIG_REGISTRY="registry-key:hmac-sha256:$(openssl rand -base64 32)"
-	LAB_TSIG_CONTROLLER="nsfailover-key:hmac-sha256:$(openssl rand -base64 32)"
+	LAB_TSIG_CONTROLLER="nsfailover-key:hmac-sha256:$(
+	    openssl rand -base64 32)"
 	LAB_EPP_USER=nsfo-lab
 	# EPP passwords are 6 to 16 characters (epp-1.0.xsd).
 	LAB_EPP_PASSWORD=$(openssl rand -hex 7)
@@ -570,7 +571,8 @@ lab_registry_readback() {
 	}
 	END {
 		if (bad) print "an update was sent again without a read back"
-		else if (need) print "the last failed update was never read back"
+		else if (need)
+			print "the last failed update was never read back"
 		else print "ok (" failed + 0 " failed update(s), " reads + 0 \
 		    " read back)"
 	}' "$LAB_DIR/registry.frames" 2>/dev/null
@@ -925,7 +927,8 @@ lab_start_controller() {
 }
 
 lab_controller_running() {
-	[ -n "$LAB_CONTROLLER_PID" ] && kill -0 "$LAB_CONTROLLER_PID" 2>/dev/null
+	[ -n "$LAB_CONTROLLER_PID" ] &&
+	    kill -0 "$LAB_CONTROLLER_PID" 2>/dev/null
 }
 
 # lab_stop_controller: SIGTERM (it finishes the change in flight), KILL

@@ -66,8 +66,9 @@ echo "  nsfailover validate (policy alone): peak RSS" \
     --format summary >"$T/probe.out" 2>"$T/probe.time"
 echo "  nsfailover probe (policy, one round): peak RSS" \
     "$(bench_mib "$(bench_time_peak_kb "$T/probe.time")") MiB;" \
-    "$(sed -n 's/^domains .* queries \([0-9]*\) duration_ms \([0-9]*\).*/\1 queries in \2 ms/p' \
-    "$T/probe.out")"
+    "$(sed -n 's/^domains .* queries \([0-9]*\) duration_ms \([0-9]*\).*/\1/p' \
+    "$T/probe.out") queries in $(sed -n \
+    's/^domains .* duration_ms \([0-9]*\).*/\1/p' "$T/probe.out") ms"
 
 if ! "$NSF" run --help >/dev/null 2>&1; then
 	echo "  nsfailover run: skipped: nsfailover run not built"

@@ -267,7 +267,8 @@ sc_start() {
 	fi
 	[ "$sc_mode" = run ] || return 0
 	case "$1" in
-	provider) lab_start_provider "$2" || _sc_fail "provider $2 did not start" ;;
+	provider) lab_start_provider "$2" ||
+	    _sc_fail "provider $2 did not start" ;;
 	canary) lab_start_canary || _sc_fail "the canary did not start" ;;
 	esac
 }

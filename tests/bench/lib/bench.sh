@@ -63,7 +63,8 @@ bench_summary() {
 	fi
 	echo "n $n, min $(bench_percentile 0 <"$f")," \
 	    "p50 $(bench_percentile 50 <"$f")," \
-	    "p99 $(bench_percentile 99 <"$f"), max $(bench_percentile 100 <"$f")"
+	    "p99 $(bench_percentile 99 <"$f")," \
+	    "max $(bench_percentile 100 <"$f")"
 }
 
 # bench_peak_kb PID: the process's peak resident set size so far (VmHWM,
