@@ -75,10 +75,13 @@ for r in $(seq "$runs"); do
 	bench_acks "$LAB_CONTROLLER_LOG" "$t0" |
 	    awk -v t0="$t0" '$3 == "failover" { print $1 - t0 }' \
 	    >"$T/stop_to_ack.$r"
+	down=$(bench_log_ms "$LAB_CONTROLLER_LOG" "$t0" \
+	    'provider provider-a is down' | head -n 1)
 	echo "  run $r: stop to acknowledgement: first" \
 	    "$(bench_percentile 0 <"$T/stop_to_ack.$r") ms, last" \
 	    "$(bench_percentile 100 <"$T/stop_to_ack.$r") ms" \
-	    "($(grep -c . "$T/stop_to_ack.$r") domains; bound $bound_ms ms)"
+	    "($(grep -c . "$T/stop_to_ack.$r") domains; bound $bound_ms ms;" \
+	    "A judged down after $(( ${down:-$t0} - t0 )) ms)"
 	lab_start_provider a >/dev/null || break
 	all_on provider-a 60 || {
 		echo "  run $r: not every domain failed back within 60 s"

@@ -29,6 +29,11 @@ check_eq "from a given time on only" "dyn.test" \
 check_eq "a log without any gives nothing" "" \
     "$(bench_acks /dev/null)"
 
+check_eq "log lines are found by time and pattern" \
+    "$((since + 725))|$((since + 8724))" \
+    "$(bench_log_ms "$T/controller.log" "$since" \
+	'parent serves|dyn\.test' | tr '\n' '|' | sed 's/|$//')"
+
 # --- percentiles ------------------------------------------------------------
 check_eq "nearest-rank percentiles of 1..100: p50 p99 p100 p0" "50 99 100 1" \
     "$(for p in 50 99 100 0; do seq 100 | shuf | bench_percentile $p; done |

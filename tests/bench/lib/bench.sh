@@ -36,6 +36,27 @@ with open(path, errors="replace") as f:
 PY
 }
 
+# bench_log_ms LOG SINCE_MS REGEX: the epoch milliseconds of the plain log
+# lines from SINCE_MS on whose text after the timestamp matches REGEX
+# (Python syntax), one a line.
+bench_log_ms() {
+	/usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import datetime, re, sys
+path, since, pat = sys.argv[1], int(sys.argv[2]), re.compile(sys.argv[3])
+with open(path, errors="replace") as f:
+    for line in f:
+        ts, _, rest = line.partition("Z ")
+        try:
+            t = datetime.datetime.fromisoformat(ts).replace(
+                tzinfo=datetime.timezone.utc)
+        except ValueError:
+            continue
+        ms = int(t.timestamp() * 1000 + 0.5)
+        if ms >= since and pat.search(rest):
+            print(ms)
+PY
+}
+
 # bench_percentile P: the P-th percentile (nearest rank) of the numbers on
 # standard input, one a line; prints nothing for no input.
 bench_percentile() {
