@@ -37,7 +37,11 @@ doms="example.test"
 for i in $(seq 2 "$ndom"); do
 	doms+=" $(printf 'd%02d.test' "$i")"
 done
-LAB_EPP_DOMAINS=$doms LAB_UPDATE_DOMAINS=""
+LAB_EPP_DOMAINS=$doms LAB_UPDATE_DOMAINS="" kind=EPP
+if [ ! -f "$LAB_EPP_SCHEMAS" ]; then
+	# The EPP test registry needs the schemas (docs/lab.md).
+	LAB_EPP_DOMAINS="" LAB_UPDATE_DOMAINS=$doms kind="DNS UPDATE"
+fi
 lab_init 127.0.90 || skip_bench "the lab could not be prepared"
 lab_policy_set interval=${interval_ms}ms timeout=${timeout_ms}ms \
     fail_after=$fail_after recover_after=2 hold_down=2s \
@@ -61,7 +65,7 @@ on_group() {
 	[ "$(lab_parent_group "$1")" = "$2" ]
 }
 
-echo "lab_failover: $runs outages of provider A, $ndom EPP domains," \
+echo "lab_failover: $runs outages of provider A, $ndom $kind domains," \
     "interval ${interval_ms} ms, timeout ${timeout_ms} ms," \
     "fail_after $fail_after: bound $bound_ms ms"
 for r in $(seq "$runs"); do
