@@ -65,7 +65,7 @@ on_group() {
 	[ "$(lab_parent_group "$1")" = "$2" ]
 }
 
-echo "lab_failover: $runs outages of provider A, $ndom $kind domains," \
+echo "lab_failover: $runs outage(s) of provider A, $ndom $kind domains," \
     "interval ${interval_ms} ms, timeout ${timeout_ms} ms," \
     "fail_after $fail_after: bound $bound_ms ms"
 for r in $(seq "$runs"); do
