@@ -968,7 +968,7 @@ dom_find(struct dom *v, size_t n, const char *name)
  * known about domains that stay. */
 static void
 doms_rebuild(struct daemon *dm, const struct nsf_policy *pol,
-    struct nsf_domain_state *states, size_t nstates)
+    struct nsf_domain_state *states, size_t nstates, bool all_states)
 {
 	struct dom *old = dm->doms, *v, *o;
 	size_t nold = dm->ndoms, i;
@@ -992,7 +992,7 @@ doms_rebuild(struct daemon *dm, const struct nsf_policy *pol,
 			if (s != NULL) {
 				nsf_domain_state_copy(&v[i].st, s);
 				v[i].has_st = true;
-			} else if (dm->e->audit != NULL &&
+			} else if (!all_states && dm->e->audit != NULL &&
 			    nsf_audit_read_state(dm->e->audit, d->name,
 			    &v[i].st) == 0) {
 				v[i].has_st = true;
@@ -1050,17 +1050,22 @@ refresh_policy(struct daemon *dm, bool first)
 	if (pol != NULL && (changed || first || pol != dm->pol)) {
 		struct nsf_domain_state *states = NULL;
 		size_t nstates = 0;
+		bool all = false;
 
-		if (first && dm->e->audit != NULL &&
-		    nsf_audit_read_all(dm->e->audit, &states, &nstates) < 0) {
-			nsf_err(NSF_SRC_AUDIT, NULL, "cannot read the state "
-			    "records: %s; reading them one by one",
-			    nsf_error_last());
-			states = NULL;
-			nstates = 0;
+		if (first && dm->e->audit != NULL) {
+			if (nsf_audit_read_all(dm->e->audit, &states,
+			    &nstates) == 0) {
+				all = true;
+			} else {
+				nsf_err(NSF_SRC_AUDIT, NULL, "cannot read the "
+				    "state records at once: %s; reading them "
+				    "one by one", nsf_error_last());
+				states = NULL;
+				nstates = 0;
+			}
 		}
 		nsf_engine_sort_states(states, nstates);
-		doms_rebuild(dm, pol, states, nstates);
+		doms_rebuild(dm, pol, states, nstates, all);
 		nsf_audit_states_free(states, nstates);
 		nsf_metrics_domains_retain(domain_kept, dm);
 		nsf_metrics_policy_loaded(nsf_engine_policy_commit(dm->e),
