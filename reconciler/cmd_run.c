@@ -43,6 +43,7 @@
 #define RETRY_MIN_MS 2000
 #define RETRY_MAX_MS (5 * 60 * 1000)
 #define REFUSED_RETRY_MS (30 * 60 * 1000)
+#define SERIALS_EVERY_MS 10000  /* remembered serials written at most */
 
 static const char usage_text[] =
     "usage: nsfailover run [--config FILE] [--log-format plain|json]\n"
@@ -120,6 +121,9 @@ struct daemon {
 	int64_t next_poll;
 	const char *crash_at;
 	unsigned observe_budget;
+	char *serials_path;     /* <cache_dir>/serials */
+	uint64_t serials_hash;  /* of what was written last */
+	int64_t next_serials;   /* not written again before this */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -1127,6 +1131,11 @@ probe_due(struct daemon *dm)
 		dm->frozen_said = frozen;
 	}
 	nsf_round_free(r);
+	if (now >= dm->next_serials &&
+	    nsf_engine_serials_save(dm->e, dm->serials_path,
+	    &dm->serials_hash)) {
+		dm->next_serials = now + SERIALS_EVERY_MS;
+	}
 	dm->observe_budget = OBSERVE_BUDGET;
 	for (i = 0; i < dm->ndoms && !g_stop; i++) {
 		struct dom *m = &dm->doms[i];
@@ -1437,6 +1446,8 @@ nsf_cmd_run(int argc, char **argv)
 		    "remote: %s; going on with the local records",
 		    nsf_error_last());
 	}
+	dm.serials_path = nsf_engine_serials_path(dm.e);
+	nsf_engine_serials_load(dm.e, dm.serials_path);
 	refresh_policy(&dm, true);
 	while (!g_stop) {
 		int64_t pass_start = nsf_mono_ms();
@@ -1475,6 +1486,7 @@ out:
 	}
 	free(dm.doms);
 	free(dm.rejected_said);
+	free(dm.serials_path);
 	nsf_engine_free(dm.e);
 	return status;
 }

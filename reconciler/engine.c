@@ -614,6 +614,118 @@ nsf_engine_round_metrics(const struct nsf_round *r,
 	nsf_metrics_probe_round((uint64_t)(st->duration_us / 1000));
 }
 
+/* ---- remembered serials ------------------------------------------------ */
+
+char *
+nsf_engine_serials_path(const struct nsf_engine *e)
+{
+	if (e->cfg == NULL || e->cfg->cache_dir == NULL) {
+		return NULL;
+	}
+	return nsf_xasprintf("%s/serials", e->cfg->cache_dir);
+}
+
+void
+nsf_engine_serials_load(struct nsf_engine *e, const char *path)
+{
+	char domain[256], provider[256], *line, *save = NULL, *data = NULL;
+	unsigned long serial;
+	size_t len, bad = 0, good = 0;
+
+	if (path == NULL || nsf_file_read(&data, &len, path,
+	    256u * 1024 * 1024) < 0) {
+		return;         /* none yet: nothing remembered */
+	}
+	for (line = strtok_r(data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#') {
+			continue;
+		}
+		if (sscanf(line, "%255s %255s %lu", domain, provider,
+		    &serial) != 3 || serial > UINT32_MAX) {
+			bad++;
+			continue;
+		}
+		nsf_health_seed_serial(e->health, domain, provider,
+		    (uint32_t)serial);
+		good++;
+	}
+	if (bad > 0) {
+		nsf_warn(NSF_SRC_PROBE, NULL, "%s: %zu line(s) not understood "
+		    "and skipped", path, bad);
+	}
+	nsf_debug(NSF_SRC_PROBE, NULL, "%s: %zu serial(s) remembered", path,
+	    good);
+	free(data);
+}
+
+bool
+nsf_engine_serials_save(struct nsf_engine *e, const char *path,
+    uint64_t *last_hash)
+{
+	const struct nsf_policy *pol = nsf_engine_policy(e);
+	uint64_t hash = 1469598103934665603ull;     /* FNV-1a */
+	struct nsf_buf b;
+	char *tmp;
+	size_t i, g, p, k;
+	uint32_t serial;
+	FILE *f;
+	bool ok;
+
+	if (path == NULL || pol == NULL) {
+		return false;
+	}
+	nsf_buf_init(&b);
+	nsf_buf_puts(&b, "# nsfailover: the SOA serial of each provider's "
+	    "last good round, per domain\n");
+	for (i = 0; i < pol->ndomains; i++) {
+		const struct nsf_domain *d = &pol->domains[i];
+
+		for (g = 0; g <= d->nbackups; g++) {
+			const struct nsf_group *grp = g == 0 ? &d->primary :
+			    &d->backups[g - 1];
+
+			for (p = 0; p < grp->nproviders; p++) {
+				const char *pv = grp->providers[p]->name;
+
+				if (nsf_health_good_serial(e->health, d->name,
+				    pv, &serial)) {
+					nsf_buf_printf(&b, "%s %s %u\n",
+					    d->name, pv, serial);
+				}
+			}
+		}
+	}
+	for (k = 0; k < b.len; k++) {
+		hash = (hash ^ (unsigned char)b.data[k]) * 1099511628211ull;
+	}
+	if (hash == *last_hash) {
+		nsf_buf_deinit(&b);
+		return false;
+	}
+	tmp = nsf_xasprintf("%s.tmp", path);
+	f = fopen(tmp, "w");
+	ok = f != NULL && fwrite(b.data, 1, b.len, f) == b.len;
+	if (f != NULL && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
+		ok = false;
+	}
+	if (f != NULL && fclose(f) != 0) {
+		ok = false;
+	}
+	if (ok && rename(tmp, path) == 0) {
+		*last_hash = hash;
+	} else {
+		nsf_warn(NSF_SRC_PROBE, NULL, "cannot write %s: %s; a restart "
+		    "during an outage will not know the primary's last serial",
+		    path, strerror(errno));
+		unlink(tmp);
+		ok = false;
+	}
+	free(tmp);
+	nsf_buf_deinit(&b);
+	return ok;
+}
+
 /* ---- asking the parent ------------------------------------------------- */
 
 int
@@ -820,6 +932,12 @@ nsf_engine_report(struct nsf_engine *e, const struct nsf_strv *names,
 	 * (set below), so the report says what the daemon will do once
 	 * those have passed.  With more rounds the thresholds hold.
 	 */
+	{
+		char *sp = nsf_engine_serials_path(e);
+
+		nsf_engine_serials_load(e, sp);
+		free(sp);
+	}
 	if (rounds <= 1) {
 		for (i = 0; i < pol->ndomains; i++) {
 			mpol->domains[i].health.fail_after = 1;

@@ -126,6 +126,20 @@ const struct nsf_domain_state *nsf_engine_find_state(
 uint32_t nsf_engine_child_ns_ttl(const struct nsf_round *r,
     const char *domain);
 
+/*
+ * The last good SOA serial of every (domain, provider), kept by the daemon
+ * in <cache_dir>/serials ("domain provider serial" lines), so that a
+ * restart during an outage, and `plan` and `status` on the same machine,
+ * still judge a backup's readiness against the serial the primary last
+ * served.  Load seeds the health verdicts; a missing file is no error.
+ * Save writes only when something changed (atomically) and returns true
+ * then.
+ */
+char *nsf_engine_serials_path(const struct nsf_engine *e);
+void nsf_engine_serials_load(struct nsf_engine *e, const char *path);
+bool nsf_engine_serials_save(struct nsf_engine *e, const char *path,
+    uint64_t *last_hash);
+
 /* Reports the round to the metrics registry. */
 void nsf_engine_round_metrics(const struct nsf_round *r,
     const struct nsf_policy *pol, struct nsf_health *h);

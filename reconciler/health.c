@@ -773,6 +773,31 @@ find_group(const struct nsf_domain *d, const char *label)
 	return &d->primary;
 }
 
+bool
+nsf_health_good_serial(const struct nsf_health *h, const char *domain,
+    const char *provider, uint32_t *out)
+{
+	const struct entry *e = entry_find(h, domain, provider);
+
+	if (e == NULL || !e->has_good) {
+		return false;
+	}
+	*out = e->good_serial;
+	return true;
+}
+
+void
+nsf_health_seed_serial(struct nsf_health *h, const char *domain,
+    const char *provider, uint32_t serial)
+{
+	struct entry *e = entry_get(h, domain, provider);
+
+	if (!e->has_good || nsf_serial_cmp(serial, e->good_serial) == 1) {
+		e->has_good = true;
+		e->good_serial = serial;
+	}
+}
+
 /* The active group's serial: the newest any member serves now, else the
  * newest of its last good rounds. */
 static bool
@@ -923,7 +948,8 @@ nsf_health_views(struct nsf_provider_view **out, size_t *out_n,
 		struct entry *e = entry_find(h, d->name, pv[i]->name);
 
 		v[i].provider = pv[i];
-		if (e == NULL) {
+		if (e == NULL || e->evidence == NULL) {
+			/* none, or only a seeded serial */
 			v[i].evidence = "not probed yet";
 			continue;
 		}

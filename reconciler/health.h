@@ -98,6 +98,18 @@ void nsf_health_update(struct nsf_health *h, const struct nsf_policy *pol,
 int nsf_health_round_verdict(bool *good, const char **evidence,
     const struct nsf_health *h, const char *domain, const char *provider);
 
+/*
+ * The SOA serial of a provider's last good round for a domain: what a
+ * backup's readiness is judged against once the active group stops
+ * answering.  The daemon keeps these across restarts (see engine.h), and
+ * the one-shot commands read them, by seeding: a seeded serial counts
+ * until a good round gives a newer one.
+ */
+bool nsf_health_good_serial(const struct nsf_health *h, const char *domain,
+    const char *provider, uint32_t *out);
+void nsf_health_seed_serial(struct nsf_health *h, const char *domain,
+    const char *provider, uint32_t serial);
+
 /* True when the last round's canaries failed; `reason` says which. */
 bool nsf_health_frozen(const struct nsf_health *h, const char **reason);
 /* "2/2 canaries answered", "no canaries configured", ... */

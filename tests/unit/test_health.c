@@ -276,6 +276,32 @@ test_health_rrset_text_ignores_order_and_ttl(void **state)
 	ldns_rr_list_deep_free(ly);
 }
 
+/* A remembered serial counts until a newer one is seen, never older,
+ * and does not make a domain count as probed. */
+static void
+test_health_seeded_serial(void **state)
+{
+	struct nsf_health *h = NULL;
+	uint32_t serial = 0;
+
+	(void)state;
+	assert_int_equal(nsf_health_new(&h), 0);
+	assert_false(nsf_health_good_serial(h, "x.test", "a", &serial));
+	nsf_health_seed_serial(h, "x.test", "a", 2026120401u);
+	assert_true(nsf_health_good_serial(h, "x.test", "a", &serial));
+	assert_int_equal(serial, 2026120401u);
+	nsf_health_seed_serial(h, "x.test", "a", 2026120400u);
+	assert_true(nsf_health_good_serial(h, "x.test", "a", &serial));
+	assert_int_equal(serial, 2026120401u);
+	/* Across the wrap: 1 comes after 4294967295. */
+	nsf_health_seed_serial(h, "y.test", "a", 4294967295u);
+	nsf_health_seed_serial(h, "y.test", "a", 1u);
+	assert_true(nsf_health_good_serial(h, "y.test", "a", &serial));
+	assert_int_equal(serial, 1u);
+	assert_false(nsf_health_good_serial(h, "x.test", "b", &serial));
+	nsf_health_free(h);
+}
+
 int
 main(void)
 {
@@ -285,6 +311,7 @@ main(void)
 		cmocka_unit_test(test_health_hsm_step_reports_changes),
 		cmocka_unit_test(test_health_serial_arithmetic),
 		cmocka_unit_test(test_health_serial_wraparound),
+		cmocka_unit_test(test_health_seeded_serial),
 		cmocka_unit_test(test_health_addr_ok_needs_soa_and_ns_set),
 		cmocka_unit_test(test_health_dnskey_against_ds),
 		cmocka_unit_test(test_health_rrset_text_ignores_order_and_ttl),
