@@ -978,15 +978,17 @@ doms_rebuild(struct daemon *dm, const struct nsf_policy *pol,
 	size_t nold = dm->ndoms, i;
 	const struct nsf_domain_state *s;
 	int64_t now = nsf_mono_ms();
+	bool *moved = nsf_xcalloc(nold ? nold : 1, sizeof(*moved));
 
 	v = nsf_xcalloc(pol->ndomains ? pol->ndomains : 1, sizeof(*v));
 	for (i = 0; i < pol->ndomains; i++) {
 		const struct nsf_domain *d = &pol->domains[i];
 
+		/* `old` stays sorted and whole while it is searched. */
 		o = dom_find(old, nold, d->name);
 		if (o != NULL) {
 			v[i] = *o;
-			o->name = NULL; /* moved */
+			moved[o - old] = true;
 		} else {
 			v[i].name = nsf_xstrdup(d->name);
 			nsf_domain_state_init(&v[i].st);
@@ -1008,10 +1010,11 @@ doms_rebuild(struct daemon *dm, const struct nsf_policy *pol,
 	}
 	qsort(v, pol->ndomains, sizeof(*v), dom_cmp);
 	for (i = 0; i < nold; i++) {
-		if (old[i].name != NULL) {
+		if (!moved[i]) {
 			dom_free_fields(&old[i]);
 		}
 	}
+	free(moved);
 	free(old);
 	dm->doms = v;
 	dm->ndoms = pol->ndomains;

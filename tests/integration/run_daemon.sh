@@ -8,12 +8,18 @@ source "$NSF_ROOT/tests/lib/dns.sh"
 
 A=127.0.89.11 B=127.0.89.21
 mkdir -p "$T/za" "$T/zb" "$T/held"
-for z in za zb; do
-	nsf_zone_file "$T/$z/x.test" x.test 2026120401 ns1.a.test ns1.b.test
+zones_a=() zones_b=()
+for d in w x y z; do
+	for z in za zb; do
+		nsf_zone_file "$T/$z/$d.test" $d.test 2026120401 \
+		    ns1.a.test ns1.b.test
+	done
+	zones_a+=("$d.test=$T/za/$d.test")
+	zones_b+=("$d.test=$T/zb/$d.test")
 done
-nsf_start_nsd prov-a "$A" x.test="$T/za/x.test" ||
+nsf_start_nsd prov-a "$A" "${zones_a[@]}" ||
     { not_ok "NSD starts"; exit 1; }
-nsf_start_knot prov-b "$B" x.test="$T/zb/x.test" ||
+nsf_start_knot prov-b "$B" "${zones_b[@]}" ||
     { not_ok "Knot starts"; exit 1; }
 
 # The registry: a hook keeping each domain's NS set in $T/held/DOMAIN.
@@ -34,7 +40,9 @@ if req["operation"] == "apply":
 print(json.dumps({"result": "done", "nameservers": ns,
                   "statuses": ["ok"], "transaction_id": "HOOK-1"}))
 PY
-echo ns1.a.test >"$T/held/x.test"
+for d in w x y z; do
+	echo ns1.a.test >"$T/held/$d.test"
+done
 
 git init -q --bare -b main "$T/repo.git"
 git init -q -b main "$T/work"
@@ -119,6 +127,22 @@ check "... with the hook's transaction id" \
     grep -q 'Server-TRID: HOOK-1' <(state_log)
 check "git fsck --strict is clean" git --git-dir="$T/repo.git" fsck \
     --strict --no-progress
+
+# A policy commit that adds domains and changes a setting of the one
+# there is: the daemon takes it while running.
+cat >>"$T/work/policy/policy.yaml" <<YAML
+  w.test: { registry: hook, primary: provider-a, backups: [ provider-b ] }
+  y.test: { registry: hook, primary: provider-b, backups: [ provider-a ] }
+  z.test: { registry: hook, primary: provider-b, backups: [ provider-a ] }
+YAML
+sed -i 's/hold_down: 1h/hold_down: 2h/' "$T/work/policy/policy.yaml"
+git -C "$T/work" -c user.name=t -c user.email=t@t commit -qam "more domains"
+git -C "$T/work" push -q "$T/repo.git" main
+check "a policy commit adding domains is taken while running" \
+    wait_for 20 grep -q "reconciling 4 domain" "$T/log"
+check "... and the new primary is applied (z.test to provider-b)" \
+    wait_for 30 grep -qx ns1.b.test "$T/held/z.test"
+check "... with the daemon still running" kill -0 "$pid"
 
 kill -HUP "$pid"
 check "SIGHUP reloads" wait_for 10 \
