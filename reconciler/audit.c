@@ -879,6 +879,11 @@ read_state_tree(struct nsf_domain_state **out, size_t *out_n,
 		free(what);
 		if (rc == 0) {
 			n++;
+		} else if (rc == NSF_EINVAL) {
+			/* One bad file must not hide the others. */
+			nsf_err(NSF_SRC_AUDIT, NULL, "%s; that domain is "
+			    "treated as having no record", nsf_error_last());
+			rc = 0;
 		}
 	}
 	if (rc < 0) {

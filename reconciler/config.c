@@ -1258,8 +1258,16 @@ parse_document(yaml_document_t *doc, const char *name, const char *data,
 {
 	yaml_parser_t parser;
 	yaml_document_t extra;
+	unsigned ln, cl;
 	int rc = 0;
 
+	if (nsf_yaml_depth_check(data, len, NSF_YAML_MAX_DEPTH, &ln,
+	    &cl) < 0) {
+		nsf_diags_add(diags, NSF_DIAG_ERROR, name, ln, cl, "too-deep",
+		    "a configuration needs a few levels", "%s",
+		    nsf_error_last());
+		return NSF_EINVAL;
+	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data,
 	    len);

@@ -104,6 +104,19 @@ int nsf_time_parse(int64_t *out_ms, const char *s, int64_t now_ms);
 int nsf_file_read(char **out, size_t *out_len, const char *path,
     size_t max_len);
 
+/*
+ * Guards the YAML readers that build a whole document at once (state
+ * files, the daemon configuration, secrets).  libyaml's time grows with
+ * the square of the nesting depth, so a small hostile file could stall
+ * the daemon: nesting deeper than `max_depth` ('[' and '{' outside quotes
+ * and comments, or block indentation of more than 4 x max_depth columns)
+ * is refused before parsing.  Returns 0, or NSF_EINVAL with the message
+ * set and *line, *col (1-based) where it went too deep.
+ */
+#define NSF_YAML_MAX_DEPTH 32
+int nsf_yaml_depth_check(const char *data, size_t len, unsigned max_depth,
+    unsigned *line, unsigned *col);
+
 /* Case-insensitive comparison of DNS names, ignoring one trailing dot. */
 int nsf_name_cmp(const char *a, const char *b);
 /* True when name equals zone or lies below it (whole labels). */

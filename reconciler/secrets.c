@@ -113,6 +113,15 @@ nsf_secrets_parse(struct nsf_secrets **out, const char *name,
 	yaml_document_t doc;
 	int rc;
 
+	{
+		unsigned ln, cl;
+
+		if (nsf_yaml_depth_check(data, len, NSF_YAML_MAX_DEPTH, &ln,
+		    &cl) < 0) {
+			return nsf_error_set(NSF_EINVAL, "%s:%u:%u: %s", name,
+			    ln, cl, nsf_error_last());
+		}
+	}
 	s = nsf_xcalloc(1, sizeof(*s));
 	s->path = nsf_xstrdup(name);
 	yaml_parser_initialize(&parser);

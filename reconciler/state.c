@@ -552,6 +552,20 @@ nsf_domain_state_parse(struct nsf_domain_state *out, const char *data,
 	yaml_document_t doc;
 	int rc;
 
+	if (len > NSF_STATE_MAX_BYTES) {
+		return nsf_error_set(NSF_EINVAL, "state file of %zu bytes, more "
+		    "than the %u a state file can need", len,
+		    NSF_STATE_MAX_BYTES);
+	}
+	{
+		unsigned ln, cl;
+
+		if (nsf_yaml_depth_check(data, len, NSF_YAML_MAX_DEPTH, &ln,
+		    &cl) < 0) {
+			return nsf_error_set(NSF_EINVAL, "state file line %u "
+			    "column %u: %s", ln, cl, nsf_error_last());
+		}
+	}
 	nsf_domain_state_init(&s);
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data,

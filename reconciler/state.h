@@ -39,6 +39,9 @@ void nsf_domain_state_init(struct nsf_domain_state *s);
 void nsf_domain_state_deinit(struct nsf_domain_state *s);
 void nsf_domain_state_copy(struct nsf_domain_state *dst,
     const struct nsf_domain_state *src);
+/* A state file is a few hundred bytes; anything near this is hostile. */
+#define NSF_STATE_MAX_BYTES (256u * 1024)
+
 /* Serialises to the YAML kept in state/<domain>.yaml, and back. */
 void nsf_domain_state_format(const struct nsf_domain_state *s,
     struct nsf_buf *out);

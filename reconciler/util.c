@@ -566,3 +566,85 @@ nsf_name_in_zone(const char *name, const char *zone)
 	}
 	return ln == lz || name[ln - lz - 1] == '.';
 }
+
+int
+nsf_yaml_depth_check(const char *data, size_t len, unsigned max_depth,
+    unsigned *line, unsigned *col)
+{
+	unsigned depth = 0, ln = 1, cl = 1, indent = 0;
+	bool at_start = true, comment = false;
+	char quote = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++, cl++) {
+		char c = data[i];
+
+		if (c == '\n') {
+			ln++;
+			cl = 0;
+			indent = 0;
+			at_start = true;
+			comment = false;
+			if (quote == '\'') {
+				continue;       /* quoted scalars may fold */
+			}
+			continue;
+		}
+		if (comment) {
+			continue;
+		}
+		if (at_start && quote == 0) {
+			/* Leading blanks and compact "- " entries nest. */
+			if (c == ' ' || (c == '-' && i + 1 < len &&
+			    (data[i + 1] == ' ' || data[i + 1] == '\n'))) {
+				indent++;
+				if (indent > 4 * max_depth) {
+					goto deep;
+				}
+				continue;
+			}
+			at_start = false;
+		}
+		if (quote != 0) {
+			if (quote == '"' && c == '\\' && i + 1 < len) {
+				i++;
+				cl++;
+			} else if (c == quote) {
+				quote = 0;
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':
+		case '\'':
+			quote = c;
+			break;
+		case '#':
+			if (i == 0 || data[i - 1] == ' ' ||
+			    data[i - 1] == '\t') {
+				comment = true;
+			}
+			break;
+		case '[':
+		case '{':
+			if (++depth > max_depth) {
+				goto deep;
+			}
+			break;
+		case ']':
+		case '}':
+			if (depth > 0) {
+				depth--;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+deep:
+	*line = ln;
+	*col = cl;
+	return nsf_error_set(NSF_EINVAL, "nested more than %u levels deep",
+	    max_depth);
+}

@@ -196,3 +196,18 @@ check_eq "problems come in file order" "2 4" \
 check_grep "a missing trusted key, at its list item" \
     "^points.yaml:4:12: error: trusted GPG key $T/etc/keys/ops.asc" \
     "$T/points.err"
+
+# A hostile configuration: deep flow nesting is refused before libyaml
+# builds it (its time grows with the square of the depth).
+{
+	cat good.yaml
+	printf 'zz: '
+	head -c 150000 /dev/zero | tr '\0' '['
+	head -c 150000 /dev/zero | tr '\0' ']'
+	echo
+} >deep.yaml
+timeout 20 "$NSF" config check deep.yaml >"$T/deep.out" 2>"$T/deep.err"
+check_eq "deeply nested configuration: exit 1, at once" 1 "$?"
+check_grep "... with the position and the limit" \
+    "^deep.yaml:[0-9]+:[0-9]+: error: nested more than 32 levels deep" \
+    "$T/deep.err"

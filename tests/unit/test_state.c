@@ -171,6 +171,66 @@ test_state_time_keeps_milliseconds(void **ctx)
 	    NSF_EINVAL);
 }
 
+/* A hostile state file is refused before libyaml builds it: deep flow
+ * nesting, deep block nesting, a file larger than any state can be. */
+static void
+test_state_hostile_files_refused(void **state)
+{
+	struct nsf_domain_state st;
+	struct nsf_buf b;
+	size_t i;
+	unsigned ln = 0, col = 0;
+
+	(void)state;
+	nsf_buf_init(&b);
+	nsf_buf_puts(&b, "domain: x.test\nnameservers: ");
+	for (i = 0; i < 100000; i++) {
+		nsf_buf_puts(&b, "[");
+	}
+	for (i = 0; i < 100000; i++) {
+		nsf_buf_puts(&b, "]");
+	}
+	assert_int_equal(nsf_domain_state_parse(&st, b.data, b.len),
+	    NSF_EINVAL);
+	assert_non_null(strstr(nsf_error_last(), "line 2 column 46"));
+	assert_non_null(strstr(nsf_error_last(), "nested more than"));
+	nsf_buf_deinit(&b);
+
+	nsf_buf_init(&b);
+	nsf_buf_puts(&b, "domain: x.test\nnameservers:\n");
+	for (i = 0; i < 200; i++) {
+		nsf_buf_puts(&b, "- ");
+	}
+	nsf_buf_puts(&b, "a\n");
+	assert_int_equal(nsf_domain_state_parse(&st, b.data, b.len),
+	    NSF_EINVAL);
+	nsf_buf_deinit(&b);
+
+	nsf_buf_init(&b);
+	nsf_buf_puts(&b, "domain: x.test\nlast_reason: \"");
+	for (i = 0; i < NSF_STATE_MAX_BYTES; i++) {
+		nsf_buf_puts(&b, "x");
+	}
+	nsf_buf_puts(&b, "\"\n");
+	assert_int_equal(nsf_domain_state_parse(&st, b.data, b.len),
+	    NSF_EINVAL);
+	assert_non_null(strstr(nsf_error_last(), "bytes"));
+	nsf_buf_deinit(&b);
+
+	/* Brackets inside quotes and comments do not count. */
+	{
+		const char *ok = "a: \"[[[[[[\" # {{{{{{{\n";
+		const char *deep = "a: [[[[x]]]]\n";
+
+		assert_int_equal(nsf_yaml_depth_check(ok, strlen(ok), 3, &ln,
+		    &col), 0);
+		assert_int_equal(nsf_yaml_depth_check(deep, strlen(deep), 3,
+		    &ln, &col), NSF_EINVAL);
+	}
+	assert_int_equal(ln, 1);
+	assert_int_equal(col, 7);
+}
+
 int
 main(void)
 {
@@ -182,6 +242,7 @@ main(void)
 		cmocka_unit_test(test_state_bad_yaml_says_where),
 		cmocka_unit_test(test_state_unknown_keys_are_ignored),
 		cmocka_unit_test(test_state_time_keeps_milliseconds),
+		cmocka_unit_test(test_state_hostile_files_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
