@@ -622,6 +622,13 @@ read_dir(struct blobset *bs, struct nsf_policy_source *src,
 		}
 		name = nsf_xasprintf("%s/%s", src->path,
 		    git_tree_entry_name(e));
+		if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
+			/* As `validate` says of it on disk. */
+			rc = nsf_error_set(NSF_EINVAL, "%s: a symbolic link; "
+			    "policy files must be regular files", name);
+			free(name);
+			break;
+		}
 		rc = blobset_add(bs, src->repo, git_tree_entry_id(e), name);
 		free(name);
 	}

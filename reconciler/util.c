@@ -496,11 +496,20 @@ nsf_file_read(char **out, size_t *out_len, const char *path, size_t max_len)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	/* Non-blocking open and a check, so that a FIFO never hangs us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		return nsf_error_set(errno == ENOENT ? NSF_ENOTFOUND : NSF_ERROR,
 		    "%s: %s", path, strerror(errno));
 	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return nsf_error_set(NSF_ERROR, "%s: not a regular file",
+		    path);
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	nsf_buf_init(&b);
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {

@@ -203,17 +203,36 @@ list_files(struct nsf_strv *out, const char *path)
 	}
 	while ((de = readdir(dir)) != NULL) {
 		size_t n = strlen(de->d_name);
+		char *full;
+		int rc;
 
 		if (de->d_name[0] == '.' || n < 6 ||
 		    strcmp(de->d_name + n - 5, ".yaml") != 0) {
 			continue;
 		}
-		if (strcmp(path, ".") == 0) {
-			nsf_strv_push(out, de->d_name);
+		full = strcmp(path, ".") == 0 ? nsf_xstrdup(de->d_name) :
+		    nsf_xasprintf("%.*s/%s", (int)plen, path, de->d_name);
+		/* Only regular files: a link would read differently from
+		 * git (which stores its target), a FIFO would block. */
+		rc = lstat(full, &st) != 0 ? nsf_error_set(NSF_ERROR,
+		    "%s: %s", full, strerror(errno)) :
+		    S_ISDIR(st.st_mode) ? 1 :
+		    S_ISLNK(st.st_mode) ? nsf_error_set(NSF_ERROR, "%s: a "
+		    "symbolic link; policy files must be regular files, as "
+		    "they are in git", full) :
+		    !S_ISREG(st.st_mode) ? nsf_error_set(NSF_ERROR, "%s: not "
+		    "a regular file", full) : 0;
+		if (rc < 0) {
+			free(full);
+			closedir(dir);
+			nsf_strv_deinit(out);
+			return rc;
+		}
+		if (rc == 1) {
+			free(full);     /* subdirectories are not read */
 			continue;
 		}
-		nsf_strv_push_owned(out, nsf_xasprintf("%.*s/%s", (int)plen,
-		    path, de->d_name));
+		nsf_strv_push_owned(out, full);
 	}
 	closedir(dir);
 	if (out->n == 0) {

@@ -345,3 +345,19 @@ check_grep "files larger than 64 MiB together are refused" \
     "more than 67108864 bytes together" b2.out
 check_eq "and the last good policy stays in force" "$bigtip" \
     "$(field commit b2.out)"
+
+# --- a symbolic link among the policy files -------------------------------
+# validate refuses it on disk; the daemon must refuse it from git too
+# (git stores the link's target name, not the file it points at).
+git init -q lnk
+write_policy lnk
+commit_all lnk "a good policy" >/dev/null
+policy l1.out lnk cache-lnk
+lnktip=$(field commit l1.out)
+ln -s ../elsewhere.yaml lnk/policy/more.yaml
+commit_all lnk "a link" >/dev/null
+policy l2.out lnk cache-lnk
+check_grep "a symbolic link in the policy is refused" \
+    "policy/more.yaml: a symbolic link" l2.out
+check_eq "and the last good policy stays in force" "$lnktip" \
+    "$(field commit l2.out)"

@@ -196,3 +196,24 @@ if command -v man >/dev/null 2>&1; then
 else
 	skip "man is not installed (ci/install-deps installs man-db)"
 fi
+
+# Only regular files are policy files: a symbolic link (which git stores
+# as its target's name, so the daemon would read something else) and a
+# FIFO (which would block) are refused; a subdirectory is not read.
+mkdir -p "$T/special"
+cp "$NSF_ROOT"/examples/small/policy/*.yaml "$T/special/"
+mkdir "$T/special/sub.yaml"
+"$NSF" validate "$T/special" >"$T/sp.out" 2>&1
+check_eq "a subdirectory named *.yaml is not read" 0 "$?"
+ln -s "$T/special/domains.yaml" "$T/special/zz-link.yaml"
+"$NSF" validate "$T/special" >"$T/sp.out" 2>&1
+check_eq "a symbolic link: exit 2" 2 "$?"
+check_grep "... named, and why" "zz-link.yaml: a symbolic link" "$T/sp.out"
+rm "$T/special/zz-link.yaml"
+mkfifo "$T/special/zz-fifo.yaml"
+timeout 10 "$NSF" validate "$T/special" >"$T/sp.out" 2>&1
+check_eq "a FIFO: exit 2 at once, no hang" 2 "$?"
+check_grep "... named as not a regular file" \
+    "zz-fifo.yaml: not a regular file" "$T/sp.out"
+timeout 10 "$NSF" validate "$T/special/zz-fifo.yaml" >"$T/sp.out" 2>&1
+check_eq "a FIFO given by name: exit 2 at once" 2 "$?"
