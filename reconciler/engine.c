@@ -91,14 +91,39 @@ open_disk_policy(struct nsf_engine *e, const char *path,
 	return rc;
 }
 
+/* Opens the policy source on `cache` at `ref` (NULL: the configured
+ * branch), with the configuration's trust settings. */
 static int
-open_source(struct nsf_engine *e, bool daemon)
+source_open(struct nsf_engine *e, const char *cache, const char *ref)
 {
 	const struct nsf_config_repository *r = &e->cfg->repository;
 	struct nsf_policy_source_opts so;
 	struct nsf_strv keys;
-	char *cache;
 	size_t i;
+	int rc;
+
+	nsf_strv_init(&keys);
+	for (i = 0; i < r->ngpg_keys; i++) {
+		nsf_strv_push(&keys, r->gpg_keys[i]);
+	}
+	memset(&so, 0, sizeof(so));
+	so.url = r->url;
+	so.ref = ref != NULL ? ref : r->branch;
+	so.cache_dir = cache;
+	so.path = r->path;
+	so.fetch_interval_ms = r->fetch_interval_ms;
+	so.verify_signatures = r->verify_signatures;
+	so.gpg_key_files = &keys;
+	so.ssh_allowed_signers = r->ssh_allowed_signers;
+	rc = nsf_policy_source_open(&e->src, &so);
+	nsf_strv_deinit(&keys);
+	return rc;
+}
+
+static int
+open_source(struct nsf_engine *e, bool daemon)
+{
+	char *cache;
 	int rc;
 
 	if (daemon) {
@@ -117,21 +142,7 @@ open_source(struct nsf_engine *e, bool daemon)
 		}
 		cache = nsf_xasprintf("%s/%s", e->tmpdir, REPO_NAME);
 	}
-	nsf_strv_init(&keys);
-	for (i = 0; i < r->ngpg_keys; i++) {
-		nsf_strv_push(&keys, r->gpg_keys[i]);
-	}
-	memset(&so, 0, sizeof(so));
-	so.url = r->url;
-	so.ref = r->branch;
-	so.cache_dir = cache;
-	so.path = r->path;
-	so.fetch_interval_ms = r->fetch_interval_ms;
-	so.verify_signatures = r->verify_signatures;
-	so.gpg_key_files = &keys;
-	so.ssh_allowed_signers = r->ssh_allowed_signers;
-	rc = nsf_policy_source_open(&e->src, &so);
-	nsf_strv_deinit(&keys);
+	rc = source_open(e, cache, NULL);
 	free(cache);
 	return rc;
 }
@@ -220,6 +231,59 @@ open_audit(struct nsf_engine *e, const struct nsf_engine_opts *o)
 	return rc;
 }
 
+/*
+ * The branch's tip is rejected: like the daemon, the commands then use
+ * the newest commit before it whose policy is valid (at most 50 back
+ * along first parents), and say so.
+ */
+static int
+fall_back(struct nsf_engine *e)
+{
+	char *rejected = nsf_xstrdup(nsf_policy_source_rejected_commit(e->src));
+	char *why = nsf_xstrdup(nsf_policy_source_rejected_error(e->src));
+	char *cache = nsf_xasprintf("%s/%s", e->tmpdir, REPO_NAME);
+	git_repository *repo = NULL;
+	git_commit *c = NULL, *parent;
+	char hex[41];
+	int rc = NSF_EINVAL, i;
+
+	if (git_repository_open(&repo, cache) == 0) {
+		git_oid id;
+
+		if (git_oid_fromstr(&id, rejected) == 0) {
+			git_commit_lookup(&c, repo, &id);
+		}
+	}
+	for (i = 0; c != NULL && i < 50 && rc < 0; i++) {
+		if (git_commit_parent(&parent, c, 0) < 0) {
+			break;
+		}
+		git_commit_free(c);
+		c = parent;
+		git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+		nsf_policy_source_free(e->src);
+		e->src = NULL;
+		if (source_open(e, cache, hex) == 0) {
+			rc = nsf_policy_source_refresh(e->src, false, NULL);
+		}
+	}
+	git_commit_free(c);
+	git_repository_free(repo);
+	if (rc == 0) {
+		fprintf(stderr, "warning: the policy at the tip (%.12s) is "
+		    "rejected: %s; showing commit %.12s, the newest valid one "
+		    "before it, as the daemon keeps using its last good "
+		    "policy\n", rejected, why, hex);
+	} else {
+		rc = nsf_error_set(NSF_EINVAL, "policy commit %.12s rejected: "
+		    "%s; no valid commit found before it", rejected, why);
+	}
+	free(rejected);
+	free(why);
+	free(cache);
+	return rc;
+}
+
 static int
 open_prober(struct nsf_engine *e, const struct nsf_engine_opts *o)
 {
@@ -286,6 +350,8 @@ nsf_engine_open(struct nsf_engine **out, const struct nsf_engine_opts *o,
 		rc = nsf_policy_source_refresh(e->src, true, NULL);
 		if (rc == NSF_EUNREACHABLE && nsf_engine_policy(e) != NULL) {
 			rc = 0;         /* the cached policy is used */
+		} else if (rc == NSF_EINVAL && !o->daemon) {
+			rc = fall_back(e);
 		} else if (rc < 0 && !o->daemon) {
 			/* keep the message refresh set */
 		} else if (rc < 0) {

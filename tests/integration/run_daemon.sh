@@ -149,6 +149,21 @@ check "SIGHUP reloads" wait_for 10 \
     grep -q "configuration and secrets reloaded" "$T/log"
 check "... and the daemon keeps running" kill -0 "$pid"
 
+# An invalid commit on the branch: the daemon keeps its last good policy,
+# and status shows that one, with a warning, instead of giving up.
+sed -i 's/hook, primary: provider-a/hook, primay: provider-a/' \
+    "$T/work/policy/policy.yaml"
+git -C "$T/work" -c user.name=t -c user.email=t@t commit -qam "a typo"
+git -C "$T/work" push -q "$T/repo.git" main
+check "the daemon rejects the commit" wait_for 20 grep -q \
+    "rejected policy commit" "$T/log"
+"$NSF" status --config "$T/nsfailover.yaml" >"$T/st.out" 2>"$T/st.err"
+check_eq "status with a rejected tip: exit 0" 0 "$?"
+check_grep "... warns that the tip is rejected" \
+    "the policy at the tip .* is rejected: .*x.test" "$T/st.err"
+check_grep "... and reports the last good policy's domains" \
+    "^z.test: " "$T/st.out"
+
 kill -TERM "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pid"
