@@ -202,17 +202,32 @@ record_free(struct record *r)
 	git_message_trailer_array_free(&r->trailers);
 }
 
+/* Writes text from the branch for a terminal: control characters (an
+ * escape sequence someone committed) are shown as '?'. */
+static void
+put_clean(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		putchar(c < 0x20 || c == 0x7f ? '?' : c);
+	}
+}
+
 static void
 print_text(const struct record *r)
 {
 	char *t = nsf_time_format(r->time_ms);
 	size_t k;
 
-	printf("%.7s %s %s\n", r->id, t, r->subject);
+	printf("%.7s %s ", r->id, t);
+	put_clean(r->subject);
+	putchar('\n');
 	for (k = 1; k < NSF_ARRAY_SIZE(trailer_keys); k++) {
 		if (r->values[k] != NULL) {
-			printf("        %s: %s\n", trailer_keys[k],
-			    r->values[k]);
+			printf("        %s: ", trailer_keys[k]);
+			put_clean(r->values[k]);
+			putchar('\n');
 		}
 	}
 	free(t);

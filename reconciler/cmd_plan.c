@@ -40,7 +40,7 @@ static const char plan_usage[] =
 
 static const char status_usage[] =
     "usage: nsfailover status [DOMAIN...] [--config FILE | --policy PATH]\n"
-    "         [--format text|json] [OPTIONS]\n"
+    "         [--format text|markdown|json] [OPTIONS]\n"
     "\n"
     "Per domain: the group the registry delegates to, each group's\n"
     "health, the last change recorded, anything pending, registry\n"

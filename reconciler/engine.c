@@ -324,6 +324,7 @@ nsf_engine_open(struct nsf_engine **out, const struct nsf_engine_opts *o,
 	struct nsf_engine *e = nsf_xcalloc(1, sizeof(*e));
 	int rc = 0;
 
+	e->daemon = o->daemon;
 	if (o->config_path != NULL) {
 		rc = load_config(e, o->config_path, diags);
 	}
@@ -467,6 +468,12 @@ nsf_engine_registry(struct nsf_engine *e, const struct nsf_registry *cfg)
 	}
 	if (r->conn != NULL) {
 		return r->conn;
+	}
+	if (r->error != NULL && !e->daemon) {
+		/* A command tries each registry once. */
+		nsf_error_set(NSF_EUNREACHABLE, "registry '%s': %s", cfg->name,
+		    r->error);
+		return NULL;
 	}
 	if (r->retry_at_ms > nsf_mono_ms()) {
 		nsf_error_set(NSF_EUNREACHABLE, "registry '%s': %s (next try "

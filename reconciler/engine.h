@@ -57,6 +57,7 @@ struct nsf_engine {
 	size_t nregs;
 	const struct nsf_policy *regs_policy;   /* policy regs belong to */
 	char *tmpdir;           /* the commands' private repository */
+	bool daemon;            /* opened for `run` */
 	struct nsf_strv resolver_strs;
 };
 

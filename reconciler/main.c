@@ -24,7 +24,7 @@ static const struct command commands[] = {
 	{ "probe", nsf_cmd_probe,
 	  "one probe round: every nameserver's answer and verdicts" },
 	{ "config", nsf_cmd_config,
-	  "check the daemon configuration (config check FILE)" },
+	  "check or show the daemon configuration (check, show)" },
 };
 
 static void

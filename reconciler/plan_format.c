@@ -482,7 +482,8 @@ nsf_plan_format_markdown(struct nsf_buf *out,
 {
 	size_t i, listed = 0;
 
-	nsf_buf_puts(out, "### nsfailover plan\n\n**");
+	nsf_buf_puts(out, flags & NSF_FMT_STATUS ?
+	    "### nsfailover status\n\n**" : "### nsfailover plan\n\n**");
 	summary_line(out, r, n);
 	nsf_buf_puts(out, "**\n");
 	for (i = 0; i < n; i++) {
