@@ -335,3 +335,14 @@ check_eq "a silent remote does not block the record for ever" 0 "$?"
 check "the record is committed and queued" grep -q '^queued 2$' sil.out
 check_grep "the silence is reported with the time allowed" \
     'cannot fetch nsfailover/state .*: no answer within 1 s' sil.err
+
+# A record whose text carries a terminal escape sequence (anyone who can
+# push to the branch can write one): history shows it defanged.
+git init -q --bare esc.git
+"$GITCTL" record esc.git esc.example failover --active b --ns ns1.b \
+    --reason "$(printf 'x \033[31mred\033[0m y')" --no-push >/dev/null 2>&1
+"$NSF" history --repo esc.git >esc.txt 2>&1
+check_grep "history prints the record" "Reason: x \?\[31mred\?\[0m y" \
+    esc.txt
+esc=$(printf '\033')
+check "... without the escape character" sh -c "! grep -q '$esc' esc.txt"
