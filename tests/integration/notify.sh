@@ -40,7 +40,7 @@ R=http://127.0.50
 QUICK=backoff=100
 coproc D { exec "$DEMO" -q 4 \
     "good=$R.10:$good/hook,key=$KEY,retries=0" \
-    "hang=$R.11:$hang/hook,timeout=30000,retries=0" \
+    "hang=$R.11:$hang/hook,timeout=300000,retries=0" \
     "refused=$R.13:9/hook,timeout=2000,retries=3,backoff=200" \
     "flaky=$R.12:$flaky/hook,retries=3,$QUICK,events=failover" \
     "slack=$R.14:$slack/hook,format=slack,events=failback" \
