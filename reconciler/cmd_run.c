@@ -1,6 +1,7 @@
 /* cmd_run.c - 'nsfailover run': the reconciler daemon. */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -870,17 +871,23 @@ plan_once(struct daemon *dm, struct dom *m, struct nsf_eval *ev)
 	return rc;
 }
 
+/* Whether any provider of the domain is judged down. */
 static bool
-any_down(const struct nsf_eval *ev)
+in_trouble(struct daemon *dm, const struct dom *m)
 {
-	size_t i;
+	struct nsf_provider_view *v = NULL;
+	size_t n = 0, i;
+	bool down = false;
 
-	for (i = 0; i < ev->nviews; i++) {
-		if (ev->views[i].state == NSF_PSTATE_DOWN) {
-			return true;
-		}
+	if (nsf_health_views(&v, &n, dm->e->health, m->d,
+	    m->has_st ? m->st.active : NULL, NULL, 0) < 0) {
+		return false;
 	}
-	return false;
+	for (i = 0; i < n; i++) {
+		down = down || v[i].state == NSF_PSTATE_DOWN;
+	}
+	free(v);
+	return down;
 }
 
 static void
@@ -903,12 +910,12 @@ evaluate(struct daemon *dm, struct dom *m)
 	}
 	nsf_eval_init(&ev, m->d);
 	if (!m->has_obs || now - m->obs_at >= OBSERVE_EVERY_MS) {
-		bool urgent = !m->has_obs;
+		bool urgent = false;
 
-		if (!urgent && dm->observe_budget == 0) {
-			/* Routine checks wait; trouble does not. */
-			plan_once(dm, m, &ev);
-			urgent = any_down(&ev);
+		if (dm->observe_budget == 0) {
+			/* Routine reads wait for the next pass; a domain with
+			 * a provider down is read at once. */
+			urgent = in_trouble(dm, m);
 		}
 		if (urgent || dm->observe_budget > 0) {
 			if (dm->observe_budget > 0) {
@@ -1134,6 +1141,10 @@ probe_due(struct daemon *dm)
 		dm->frozen_said = frozen;
 	}
 	nsf_round_free(r);
+	/* A large round's memory goes back to the system, not only to
+	 * malloc's free lists: the next round and the tables can reuse it,
+	 * and what the daemon holds between rounds stays small. */
+	malloc_trim(0);
 	if (now >= dm->next_serials &&
 	    nsf_engine_serials_save(dm->e, dm->serials_path,
 	    &dm->serials_hash)) {
