@@ -606,7 +606,9 @@ YAML
 
 # lab_write_config: the daemon configuration.  The policy is re-read every
 # second so a policy commit takes effect at once; the parent serves the
-# provider hosts' addresses, so it is the only resolver.
+# provider hosts' addresses, so it is the only resolver.  The servers are
+# the lab's own, on loopback: they may be probed faster than the default
+# 50 queries a second that is polite to a real provider.
 lab_write_config() {
 	cat >"$LAB_CONFIG" <<YAML
 # nsfailover lab daemon configuration (see docs/lab.md).
@@ -620,6 +622,8 @@ repository:
 cache_dir: $LAB_DIR/cache
 secrets: $LAB_SECRETS
 resolvers: [ "$LAB_PARENT" ]
+probe:
+  max_rate_per_server: 1000
 metrics:
   listen: "$LAB_METRICS"
 log:
