@@ -112,7 +112,7 @@ for line in open(sys.argv[1]):
     e = json.loads(line)
     assert {"ts", "level", "source", "msg"} <= set(e), line
 ' "$T/log"
-check "the domain is a field of its events" grep -q \
+check "the domain is a field of its events" wait_for 20 grep -q \
     '"domain":"x.test"' "$T/log"
 
 nsf_stop_pid "$NSD_PID_prov_a"
@@ -169,3 +169,13 @@ for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pid"
 check_eq "SIGTERM: exit 0" 0 "$?"
 check_grep "... after saying so" "stopping on a signal" "$T/log"
+check "every line of the whole run is one JSON object" python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    if not line.strip() or line.startswith(("=", "-", " ", "Supp")):
+        continue        # a sanitizer summary of the test build
+    json.loads(line)
+    n += 1
+assert n > 20, n
+' "$T/log"
