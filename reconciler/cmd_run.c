@@ -482,6 +482,7 @@ finish_success(struct daemon *dm, struct dom *m, const char *reason,
 		set_flag(m, NSF_FLAG_PENDING, false);
 		m->failures = 0;
 		m->retry_at = 0;
+		set_str(&m->refused_set, NULL);
 		verify_start(m, &to);
 	}
 	push_records(dm);
@@ -936,7 +937,10 @@ evaluate(struct daemon *dm, struct dom *m)
 	report_health(m, &ev);
 	report_conditions(dm, m, &ev);
 	say_decision(m, &ev.plan);
-	if (nsf_plan_applies(&ev.plan) && nsf_mono_ms() >= m->retry_at) {
+	if (nsf_plan_applies(&ev.plan) && (nsf_mono_ms() >= m->retry_at ||
+	    (m->refused_set != NULL &&
+	    !str_eq(ev.plan.target, m->refused_set)))) {
+		/* A refusal holds back that change only, not another one. */
 		/* Act only on a fresh reading of the registry. */
 		if (now - m->obs_at > 0) {
 			if (observe(dm, m) < 0) {
