@@ -1024,7 +1024,7 @@ batch_flush(struct nsf_prober *p, int64_t now)
 		e = errno;
 		if (e == EINTR ||
 		    (e == ECONNREFUSED && refused++ <= (int)b->n)) {
-			continue;       /* a pending ICMP error, reported once */
+			continue;       /* a pending ICMP error, told once */
 		}
 		if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
 			for (i = b->n; i > off; i--) {

@@ -56,7 +56,7 @@ struct nsf_change {
 	const struct nsf_ds *ds_rem;
 	size_t nds_rem;
 	const char *target;     /* group label, for exec and logs */
-	const char *client_trid;        /* our transaction id; NULL = make one */
+	const char *client_trid;        /* ours; NULL = make one */
 };
 
 enum nsf_apply_result {

@@ -379,8 +379,8 @@ verify_step(struct daemon *dm, struct dom *m, int64_t now)
 	if (!m->verify_registry && observe(dm, m) == 0) {
 		if (nsf_strv_same_set(&m->obs.ns, &m->verify_want)) {
 			m->verify_registry = true;
-			nsf_info(NSF_SRC_REGISTRY, m->name, "the registry holds "
-			    "the new set (read back %lld ms after the "
+			nsf_info(NSF_SRC_REGISTRY, m->name, "the registry "
+			    "holds the new set (read back %lld ms after the "
 			    "acknowledgement)", (long long)(now -
 			    m->verify_ack));
 		}
@@ -816,9 +816,10 @@ static void
 report_conditions(struct daemon *dm, struct dom *m, const struct nsf_eval *ev)
 {
 	const struct nsf_plan *p = &ev->plan;
-	const struct nsf_group *cur = nsf_engine_group_of(m->d, &m->obs.ns);
 
-	set_flag(m, NSF_FLAG_ON_BACKUP, cur != NULL && cur != &m->d->primary);
+	/* The planner already matched the live set to a group. */
+	set_flag(m, NSF_FLAG_ON_BACKUP, p->current != NULL &&
+	    strcmp(p->current, m->d->primary.label) != 0);
 	set_flag(m, NSF_FLAG_SUSPENDED, m->d->suspend);
 	set_flag(m, NSF_FLAG_BLOCKED, p->blocking_status != NULL);
 	set_flag(m, NSF_FLAG_DRIFT, p->drift);

@@ -47,8 +47,9 @@ load_config(struct nsf_engine *e, const char *path, struct nsf_diags *diags)
 	rc = nsf_config_load(&e->cfg, path, diags);
 	if (rc < 0) {
 		if (diags->nerrors > 0) {
-			return nsf_error_set(NSF_EINVAL, "%s: the configuration "
-			    "has %zu error(s)", path, diags->nerrors);
+			return nsf_error_set(NSF_EINVAL, "%s: the "
+			    "configuration has %zu error(s)", path,
+			    diags->nerrors);
 		}
 		return rc;
 	}

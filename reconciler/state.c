@@ -553,8 +553,8 @@ nsf_domain_state_parse(struct nsf_domain_state *out, const char *data,
 	int rc;
 
 	if (len > NSF_STATE_MAX_BYTES) {
-		return nsf_error_set(NSF_EINVAL, "state file of %zu bytes, more "
-		    "than the %u a state file can need", len,
+		return nsf_error_set(NSF_EINVAL, "state file of %zu bytes, "
+		    "more than the %u a state file can need", len,
 		    NSF_STATE_MAX_BYTES);
 	}
 	{

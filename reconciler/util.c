@@ -501,8 +501,8 @@ nsf_file_read(char **out, size_t *out_len, const char *path, size_t max_len)
 	/* Non-blocking open and a check, so that a FIFO never hangs us. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		return nsf_error_set(errno == ENOENT ? NSF_ENOTFOUND : NSF_ERROR,
-		    "%s: %s", path, strerror(errno));
+		return nsf_error_set(errno == ENOENT ? NSF_ENOTFOUND :
+		    NSF_ERROR, "%s: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -594,10 +594,7 @@ nsf_yaml_depth_check(const char *data, size_t len, unsigned max_depth,
 			indent = 0;
 			at_start = true;
 			comment = false;
-			if (quote == '\'') {
-				continue;       /* quoted scalars may fold */
-			}
-			continue;
+			continue;       /* a quoted scalar may go on */
 		}
 		if (comment) {
 			continue;

@@ -412,7 +412,8 @@ static const struct {
 	  1u << NSF_REGISTRY_EPP | 1u << NSF_REGISTRY_DNS_UPDATE },
 	{ "credentials", 7u,
 	  1u << NSF_REGISTRY_EPP | 1u << NSF_REGISTRY_DNS_UPDATE },
-	{ "zone", 1u << NSF_REGISTRY_DNS_UPDATE, 1u << NSF_REGISTRY_DNS_UPDATE },
+	{ "zone", 1u << NSF_REGISTRY_DNS_UPDATE,
+	    1u << NSF_REGISTRY_DNS_UPDATE },
 	{ "ca_file", 1u << NSF_REGISTRY_EPP, 0 },
 	{ "host_model", 1u << NSF_REGISTRY_EPP, 0 },
 	{ "command", 1u << NSF_REGISTRY_EXEC, 1u << NSF_REGISTRY_EXEC },
@@ -624,8 +625,9 @@ load_canaries(struct nsf_lctx *c, struct section_pairs *s)
 		read_target(c, &p->canaries[p->ncanaries++], t->items[i]);
 	}
 	if (min != NULL) {
-		nsf_lread_uint(c, min, 1, p->ncanaries ? (unsigned)p->ncanaries :
-		    1, &p->canary_min_ok);
+		unsigned most = p->ncanaries ? (unsigned)p->ncanaries : 1;
+
+		nsf_lread_uint(c, min, 1, most, &p->canary_min_ok);
 	}
 }
 

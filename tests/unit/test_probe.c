@@ -263,7 +263,8 @@ test_probe_match_server_shaped_answer(void **state)
 {
 	struct wire q = to_wire(make_pkt("example.test.", LDNS_RR_TYPE_SOA,
 	    0), "example.test.");
-	ldns_pkt *a = soa_answer("EXAMPLE.test.", 2026120401, true), *pkt = NULL;
+	ldns_pkt *a = soa_answer("EXAMPLE.test.", 2026120401, true);
+	ldns_pkt *pkt = NULL;
 	ldns_rr *ns = NULL;
 	struct wire w;
 	uint32_t serial = 0;

@@ -29,8 +29,10 @@ load_four(struct nsf_policy **p, struct nsf_diags *d, const char *extra,
     const char *extra_name)
 {
 	struct nsf_policy_file f[5] = {
-		{ "policy/domains1.yaml", domains1_yaml, sizeof(domains1_yaml) - 1 },
-		{ "policy/domains2.yaml", domains2_yaml, sizeof(domains2_yaml) - 1 },
+		{ "policy/domains1.yaml", domains1_yaml,
+		  sizeof(domains1_yaml) - 1 },
+		{ "policy/domains2.yaml", domains2_yaml,
+		  sizeof(domains2_yaml) - 1 },
 		{ "policy/providers.yaml", providers_yaml,
 		  sizeof(providers_yaml) - 1 },
 		{ "policy/registries.yaml", registries_yaml,

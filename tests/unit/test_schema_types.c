@@ -35,8 +35,8 @@ test_schema_types_missing_keys(void **state)
 	    "domain 'example.com' has no 'registry'");
 	expect_error_at(BASE_POLICY DOMAIN_HEAD "    backups: [provider-b]\n",
 	    13, 3, "domain 'example.com' has no 'primary'");
-	expect_error_at("version: 1\nregistries:\n  r:\n    server: x.example\n",
-	    3, 3, "registry 'r' has no 'type'");
+	expect_error_at("version: 1\nregistries:\n  r:\n"
+	    "    server: x.example\n", 3, 3, "registry 'r' has no 'type'");
 	expect_error_at("version: 1\nregistries:\n  r:\n    type: epp\n"
 	    "    credentials: r\n", 3, 3,
 	    "registry 'r' of type epp has no 'server'");
@@ -179,8 +179,9 @@ test_schema_types_ranges(void **state)
 	expect_error_at("version: 1\ncanaries:\n  min_ok: 2\n"
 	    "  targets: [ { address: 127.0.0.9 } ]\n", 3, 11,
 	    "2 is out of range");
-	expect_error_at("version: 1\ndefaults:\n  readiness: { mode: records }\n",
-	    3, 22, "needs a list of records");
+	expect_error_at("version: 1\ndefaults:\n"
+	    "  readiness: { mode: records }\n", 3, 22,
+	    "needs a list of records");
 	expect_error_at("version: 1\ndefaults:\n  readiness:\n"
 	    "    mode: records\n    records: [ { name: _v, type: TXX } ]\n",
 	    5, 34, "'TXX' is not a DNS record type");
